@@ -1,0 +1,71 @@
+"""LocalResponseNormalization against the paper's formula (Section 3.3) and TensorFlow's op."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from alexnet_keras import LocalResponseNormalization
+
+
+def paper_lrn(a, k=2.0, n=5, alpha=1e-4, beta=0.75):
+    """Section 3.3, written out loop by loop: the sum runs over j = max(0, i-n/2) .. min(N-1, i+n/2)."""
+    a = np.asarray(a, dtype=np.float64)
+    channels = a.shape[-1]
+    b = np.empty_like(a)
+    for i in range(channels):
+        lo, hi = max(0, i - n // 2), min(channels - 1, i + n // 2)
+        total = np.sum(a[..., lo : hi + 1] ** 2, axis=-1)
+        b[..., i] = a[..., i] / (k + alpha * total) ** beta
+    return b
+
+
+@pytest.fixture
+def large_activations():
+    # Post-ReLU activations of a few hundred make alpha * sum(a^2) comparable to k = 2, so the
+    # normalisation changes the values substantially (not a near-identity scaling by 2^-0.75).
+    rng = np.random.default_rng(0)
+    return rng.uniform(0.0, 300.0, size=(2, 5, 5, 16)).astype(np.float32)
+
+
+def test_lrn_matches_paper_formula(large_activations):
+    expected = paper_lrn(large_activations)
+    got = np.asarray(LocalResponseNormalization()(large_activations))
+    denominator_effect = np.abs(expected / large_activations - 2.0 ** -0.75).max()
+    assert denominator_effect > 0.1, "inputs too small for the normalisation to matter"
+    np.testing.assert_allclose(got, expected, rtol=1e-5)
+
+
+def test_lrn_matches_tensorflow_op_with_paper_constants(large_activations):
+    expected = tf.nn.local_response_normalization(
+        large_activations, depth_radius=2, bias=2.0, alpha=1e-4, beta=0.75
+    )
+    got = LocalResponseNormalization()(large_activations)
+    np.testing.assert_allclose(np.asarray(got), expected.numpy(), rtol=1e-5)
+
+
+def test_lrn_caffe_convention_is_alpha_divided_by_n(large_activations):
+    caffe_alpha = 1e-4
+    expected = paper_lrn(large_activations, alpha=caffe_alpha / 5)
+    got = LocalResponseNormalization(alpha=caffe_alpha / 5)(large_activations)
+    np.testing.assert_allclose(np.asarray(got), expected, rtol=1e-5)
+    assert not np.allclose(expected, paper_lrn(large_activations), rtol=1e-3)
+
+
+def test_lrn_other_window_sizes(large_activations):
+    for radius in (0, 1, 3):
+        got = LocalResponseNormalization(depth_radius=radius, bias=1.0, alpha=1e-3, beta=0.5)(
+            large_activations
+        )
+        expected = paper_lrn(large_activations, k=1.0, n=2 * radius + 1, alpha=1e-3, beta=0.5)
+        np.testing.assert_allclose(np.asarray(got), expected, rtol=1e-5)
+
+
+def test_lrn_config_round_trip():
+    layer = LocalResponseNormalization(depth_radius=3, bias=1.0, alpha=2e-5, beta=0.5, name="x")
+    clone = LocalResponseNormalization.from_config(layer.get_config())
+    assert (clone.depth_radius, clone.bias, clone.alpha, clone.beta) == (3, 1.0, 2e-5, 0.5)
+
+
+def test_lrn_rejects_bad_radius():
+    with pytest.raises(ValueError, match="depth_radius"):
+        LocalResponseNormalization(depth_radius=2.5)
