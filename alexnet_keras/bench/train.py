@@ -1,0 +1,287 @@
+"""``python -m alexnet_keras bench train``: training images/s of the paper's AlexNet.
+
+Times the full training step (forward, loss, backward, the paper's SGD update; Section 5) of
+``alexnet("paper")`` on synthetic data held in memory, so only the model is measured, never the
+input pipeline (``bench input`` measures that). It reports:
+
+- images/s with XLA (``jit_compile``) off and on, for the stated batch and image size;
+- the machine's measured float32 matmul throughput (GFLOP/s, TensorFlow, same threads) and the
+  fraction of it the training step reaches, counting a training step as about 3 x the forward
+  multiply-accumulates x 2 FLOPs (forward, input gradients, weight gradients);
+- the same network trained in PyTorch eager (``benchmarks/torch_alexnet.py``), when torch is
+  importable, in a subprocess after TensorFlow is done, with the same number of threads.
+
+Warm-up steps (XLA compiles in the first) are not timed. Each setting is timed ``--repeats`` times
+and the median is reported. The last line is ``images_per_second=N`` for the project's default
+training setting (``DEFAULT_XLA``; float32, batch ``--batch-size``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+# The setting ``python -m alexnet_keras train`` uses by default (TrainConfig.xla); its images/s is
+# the last line. Measured on 2 CPU cores (benchmarks/RESULTS.md): XLA off is faster there.
+DEFAULT_XLA = False
+
+TORCH_SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "torch_alexnet.py"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m alexnet_keras bench train",
+        description="Training images/s of the paper's AlexNet: XLA off and on, as a fraction of the "
+        "measured float32 matmul throughput, against PyTorch eager.",
+    )
+    parser.add_argument("--batch-size", type=int, default=64, help="images per step (default 64)")
+    parser.add_argument("--image-size", type=int, default=227, help="input height and width (227)")
+    parser.add_argument("--num-classes", type=int, default=1000)
+    parser.add_argument("--steps", type=int, default=4, help="timed steps per repeat (default 4)")
+    parser.add_argument("--warmup", type=int, default=2, help="untimed steps first (default 2)")
+    parser.add_argument("--repeats", type=int, default=3,
+                        help="timed rounds per setting, interleaved; medians are reported (3)")
+    parser.add_argument("--xla", choices=["off", "on", "both"], default="both",
+                        help="which jit_compile settings to time (default both)")
+    parser.add_argument("--tower-implementation", choices=["split", "groups"], default="split",
+                        help="how conv2, conv4 and conv5 are grouped (default split)")
+    parser.add_argument("--lrn", choices=["ops", "tf"], default="ops",
+                        help="'ops': the package's LocalResponseNormalization (keras.ops); 'tf': a "
+                        "prototype using tf.nn.local_response_normalization, for comparison")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="intra-op threads for TensorFlow and torch (default: all cores)")
+    parser.add_argument("--inter-op-threads", type=int, default=None,
+                        help="TensorFlow inter-op threads (default: TensorFlow's choice)")
+    parser.add_argument("--matmul-size", type=int, default=2048,
+                        help="n of the n x n float32 matmul that measures the machine (2048)")
+    parser.add_argument("--no-torch", action="store_true", help="skip the PyTorch reference")
+    parser.add_argument("--torch-channels-last", action="store_true",
+                        help="also time PyTorch with channels_last memory format")
+    parser.add_argument("--json", metavar="PATH", help="also write all figures to this JSON file")
+    return parser
+
+
+def _check(args: argparse.Namespace) -> None:
+    for name in ("batch_size", "steps", "repeats", "matmul_size", "num_classes"):
+        if getattr(args, name) < 1:
+            raise SystemExit(f"--{name.replace('_', '-')} must be >= 1; received {getattr(args, name)}")
+    if args.warmup < 1:
+        raise SystemExit(f"--warmup must be >= 1 (the first step builds the graph); received {args.warmup}")
+    if args.image_size < 63:
+        raise SystemExit(f"--image-size must be >= 63; received {args.image_size}")
+
+
+def configure_threads(threads: int | None, inter_op_threads: int | None) -> None:
+    """Thread pools must be set before TensorFlow runs its first op."""
+    import tensorflow as tf
+
+    try:
+        if threads:
+            tf.config.threading.set_intra_op_parallelism_threads(threads)
+        if inter_op_threads:
+            tf.config.threading.set_inter_op_parallelism_threads(inter_op_threads)
+    except RuntimeError as error:  # TensorFlow already initialised by the caller
+        print(f"note: thread settings not applied ({error})", file=sys.stderr)
+
+
+def matmul_gflops(size: int = 2048, repeats: int = 10) -> float:
+    """Float32 matmul throughput of this machine under TensorFlow, GFLOP/s (median of ``repeats``)."""
+    import tensorflow as tf
+
+    a = tf.random.normal([size, size])
+    b = tf.random.normal([size, size])
+
+    @tf.function
+    def product():
+        return tf.reduce_sum(tf.linalg.matmul(a, b))
+
+    product().numpy()  # trace and warm up
+    rates = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        product().numpy()
+        rates.append(2 * size**3 / (time.perf_counter() - start) / 1e9)
+    return statistics.median(rates)
+
+
+def _tf_lrn_layer_class():
+    """A prototype LRN with tf.nn.local_response_normalization (same formula, TensorFlow only)."""
+    import tensorflow as tf
+
+    from alexnet_keras.layers import LocalResponseNormalization
+
+    class TFLocalResponseNormalization(LocalResponseNormalization):
+        def call(self, inputs):
+            return tf.nn.local_response_normalization(
+                inputs, depth_radius=self.depth_radius, bias=self.bias, alpha=self.alpha,
+                beta=self.beta,
+            )
+
+    return TFLocalResponseNormalization
+
+
+def build_model(args: argparse.Namespace, jit_compile: bool):
+    """The paper model, compiled with the project's optimiser (coupled weight decay)."""
+    import keras
+
+    from alexnet_keras import models
+
+    original = models.LocalResponseNormalization
+    if args.lrn == "tf":
+        models.LocalResponseNormalization = _tf_lrn_layer_class()
+    try:
+        model = models.alexnet(
+            "paper", num_classes=args.num_classes,
+            input_shape=(args.image_size, args.image_size, 3),
+            tower_implementation=args.tower_implementation,
+        )
+    finally:
+        models.LocalResponseNormalization = original
+    try:
+        from alexnet_keras.optimizer import build_optimizer
+
+        optimizer = build_optimizer(0.01, momentum=0.9, weight_decay=5e-4)
+    except ImportError:  # the trainer's module is optional here
+        optimizer = keras.optimizers.SGD(0.01, momentum=0.9)
+    model.compile(
+        optimizer=optimizer, loss="sparse_categorical_crossentropy", jit_compile=jit_compile
+    )
+    return model
+
+
+def forward_macs(model) -> int:
+    from alexnet_keras.summary import layer_table, totals
+
+    return totals(layer_table(model))[1]
+
+
+def time_keras(args: argparse.Namespace, settings: list[bool]) -> tuple[dict, int]:
+    """Images/s of ``train_on_batch`` per XLA setting: ``{jit_compile: [rate per repeat]}``."""
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    images = (rng.standard_normal((args.batch_size, args.image_size, args.image_size, 3)) * 50)
+    images = images.astype("float32")
+    labels = rng.integers(0, args.num_classes, size=(args.batch_size,))
+    models = {}
+    for jit in settings:
+        models[jit] = build_model(args, jit)
+        for _ in range(args.warmup):
+            models[jit].train_on_batch(images, labels)
+    macs = forward_macs(next(iter(models.values())))
+    rates = {jit: [] for jit in settings}
+    for _ in range(args.repeats):  # interleaved, so a burst of load on the machine hits both
+        for jit, model in models.items():
+            start = time.perf_counter()
+            for _ in range(args.steps):
+                model.train_on_batch(images, labels)  # returns numpy: the step has finished
+            rates[jit].append(args.steps * args.batch_size / (time.perf_counter() - start))
+    return rates, macs
+
+
+def time_torch(args: argparse.Namespace, channels_last: bool = False) -> dict | None:
+    """Run benchmarks/torch_alexnet.py in a subprocess; None when torch or the script is missing."""
+    try:
+        import importlib.util
+
+        if importlib.util.find_spec("torch") is None:
+            print("PyTorch reference skipped: torch is not installed")
+            return None
+    except (ImportError, ValueError):
+        return None
+    if not TORCH_SCRIPT.exists():
+        print(f"PyTorch reference skipped: {TORCH_SCRIPT} not found (a source checkout has it)")
+        return None
+    command = [
+        sys.executable, str(TORCH_SCRIPT), "--batch-size", str(args.batch_size),
+        "--image-size", str(args.image_size), "--num-classes", str(args.num_classes),
+        "--steps", str(args.steps), "--warmup", str(args.warmup), "--repeats", str(args.repeats),
+    ]
+    if args.threads:
+        command += ["--threads", str(args.threads)]
+    if channels_last:
+        command.append("--channels-last")
+    result = subprocess.run(command, capture_output=True, text=True)
+    if result.returncode != 0:
+        print(f"PyTorch reference failed:\n{result.stderr[-2000:]}")
+        return None
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    _check(args)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    configure_threads(args.threads, args.inter_op_threads)
+    import tensorflow as tf
+
+    settings = {"off": [False], "on": [True], "both": [False, True]}[args.xla]
+    cores = os.cpu_count()
+    onednn = os.environ.get("TF_ENABLE_ONEDNN_OPTS", "default (on for x86 Linux)")
+    print(f"AlexNet 'paper' training step: batch {args.batch_size}, {args.image_size}x"
+          f"{args.image_size}x3 float32, towers '{args.tower_implementation}', LRN '{args.lrn}', "
+          f"synthetic data in memory")
+    print(f"machine: {cores} cores; TensorFlow {tf.__version__}, intra-op threads "
+          f"{args.threads or 'default'}, inter-op {args.inter_op_threads or 'default'}, "
+          f"TF_ENABLE_ONEDNN_OPTS={onednn}")
+    print(f"timing: {args.warmup} warm-up steps, then {args.repeats} x {args.steps} steps; medians")
+
+    gflops = matmul_gflops(args.matmul_size)
+    print(f"float32 matmul ({args.matmul_size}x{args.matmul_size}), TensorFlow: {gflops:.1f} GFLOP/s")
+
+    rates, macs = time_keras(args, settings)
+    train_flops = 3 * 2 * macs  # per image: forward, input gradients, weight gradients
+    print(f"forward {macs:,} MACs per image; training ~3 x 2 x MACs = {train_flops / 1e9:.2f} GFLOP")
+    figures = {
+        "batch_size": args.batch_size, "image_size": args.image_size,
+        "tower_implementation": args.tower_implementation, "lrn": args.lrn,
+        "threads": args.threads, "cores": cores, "matmul_gflops": gflops,
+        "forward_macs_per_image": macs, "keras": {},
+    }
+    for jit, values in rates.items():
+        rate = statistics.median(values)
+        fraction = rate * train_flops / (gflops * 1e9)
+        label = "on " if jit else "off"
+        print(f"Keras/TF  XLA {label}: {rate:7.2f} images/s  ({rate * train_flops / 1e9:6.1f} GFLOP/s, "
+              f"{fraction:.0%} of matmul)  rounds: {', '.join(f'{v:.2f}' for v in values)}")
+        figures["keras"]["xla_" + label.strip()] = {
+            "images_per_second": rate, "fraction_of_matmul": fraction, "rounds": values,
+        }
+
+    references = []
+    if not args.no_torch:
+        references.append(time_torch(args))
+        if args.torch_channels_last:
+            references.append(time_torch(args, channels_last=True))
+    for reference in references:
+        if reference is None:
+            continue
+        rate = reference["images_per_second"]
+        fraction = rate * train_flops / (gflops * 1e9)
+        print(f"{reference['framework']} {reference['setting']}: {rate:7.2f} images/s  "
+              f"({fraction:.0%} of matmul)  rounds: "
+              f"{', '.join(f'{v:.2f}' for v in reference['all_images_per_second'])}")
+        figures.setdefault("torch", []).append(reference)
+        for jit, values in rates.items():
+            print(f"  Keras/TF XLA {'on' if jit else 'off'} / {reference['setting']}: "
+                  f"{statistics.median(values) / rate:.2f}x")
+
+    default = DEFAULT_XLA if DEFAULT_XLA in rates else settings[0]
+    result = statistics.median(rates[default])
+    figures["default"] = {"xla": default, "images_per_second": result}
+    if args.json:
+        Path(args.json).write_text(json.dumps(figures, indent=2))
+    print(f"project default: XLA {'on' if default else 'off'}, towers '{args.tower_implementation}', "
+          f"batch {args.batch_size}")
+    print(f"images_per_second={result:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

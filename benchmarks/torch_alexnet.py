@@ -1,0 +1,134 @@
+"""PyTorch reference for the training-step benchmark: the paper's two-tower AlexNet, eager, on CPU.
+
+Used only by ``python -m alexnet_keras bench train`` (which runs this file in a subprocess so the two
+frameworks' thread pools never compete) and by ``benchmarks/gpu_jax_vs_torch.py``. The network is the
+one ``alexnet_keras.alexnet("paper")`` builds (Krizhevsky et al. 2012, Section 3.5):
+
+- conv2, conv4 and conv5 are grouped convolutions (``groups=2``): each tower sees only its own maps;
+- LRN after the ReLU of conv1 and conv2 with the paper's constants. ``torch.nn.LocalResponseNorm``
+  divides alpha by the window size n, the paper does not, so it gets ``alpha = 1e-4 * 5``;
+- weights from N(0, 0.01), biases 1 in conv2, conv4, conv5, fc6 and fc7, 0 elsewhere (Section 5);
+- dropout 0.5 after fc6 and fc7; SGD, momentum 0.9, learning rate 0.01, weight decay 5e-4 (coupled,
+  as in the paper and in the Keras side of the benchmark).
+
+Run alone: ``python benchmarks/torch_alexnet.py --batch-size 64 --steps 5`` prints a JSON line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+
+import torch
+from torch import nn
+
+# The paper's LRN constants (Section 3.3): k=2, n=5, alpha=1e-4 on the *sum*, beta=0.75.
+LRN_SIZE, LRN_ALPHA, LRN_BETA, LRN_BIAS = 5, 1e-4, 0.75, 2.0
+_BIAS_ONE = {"conv2", "conv4", "conv5", "fc6", "fc7"}
+
+
+def flattened_size(image_size: int) -> int:
+    """Width of the flattened pool5 output for a square input (9216 at 227)."""
+    size = (image_size - 11) // 4 + 1  # conv1, stride 4, no padding
+    for _ in range(3):  # pool1, pool2, pool5: 3x3, stride 2
+        size = (size - 3) // 2 + 1
+    return size * size * 256
+
+
+def alexnet_paper(num_classes: int = 1000, image_size: int = 227) -> nn.Sequential:
+    """The paper's two-tower AlexNet (Section 3.5) in PyTorch, NCHW, with the paper's init."""
+    lrn = dict(size=LRN_SIZE, alpha=LRN_ALPHA * LRN_SIZE, beta=LRN_BETA, k=LRN_BIAS)
+    layers = [
+        ("conv1", nn.Conv2d(3, 96, 11, stride=4)), ("relu1", nn.ReLU(inplace=True)),
+        ("lrn1", nn.LocalResponseNorm(**lrn)), ("pool1", nn.MaxPool2d(3, 2)),
+        ("conv2", nn.Conv2d(96, 256, 5, padding=2, groups=2)), ("relu2", nn.ReLU(inplace=True)),
+        ("lrn2", nn.LocalResponseNorm(**lrn)), ("pool2", nn.MaxPool2d(3, 2)),
+        ("conv3", nn.Conv2d(256, 384, 3, padding=1)), ("relu3", nn.ReLU(inplace=True)),
+        ("conv4", nn.Conv2d(384, 384, 3, padding=1, groups=2)), ("relu4", nn.ReLU(inplace=True)),
+        ("conv5", nn.Conv2d(384, 256, 3, padding=1, groups=2)), ("relu5", nn.ReLU(inplace=True)),
+        ("pool5", nn.MaxPool2d(3, 2)),
+        ("flatten", nn.Flatten()),
+        ("fc6", nn.Linear(flattened_size(image_size), 4096)), ("relu6", nn.ReLU(inplace=True)),
+        ("dropout6", nn.Dropout(0.5)),
+        ("fc7", nn.Linear(4096, 4096)), ("relu7", nn.ReLU(inplace=True)),
+        ("dropout7", nn.Dropout(0.5)),
+        ("fc8", nn.Linear(4096, num_classes)),
+    ]
+    model = nn.Sequential()
+    for name, layer in layers:
+        model.add_module(name, layer)
+        if isinstance(layer, (nn.Conv2d, nn.Linear)):
+            nn.init.normal_(layer.weight, 0.0, 0.01)
+            nn.init.constant_(layer.bias, 1.0 if name in _BIAS_ONE else 0.0)
+    return model
+
+
+def time_training(
+    *, batch_size: int, image_size: int, num_classes: int, steps: int, warmup: int,
+    repeats: int = 1, threads: int | None = None, channels_last: bool = False, seed: int = 0,
+) -> dict:
+    """Images/s of the eager training step (forward, cross-entropy, backward, SGD update)."""
+    if threads:
+        torch.set_num_threads(threads)
+    torch.manual_seed(seed)
+    model = alexnet_paper(num_classes, image_size)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4)
+    loss_fn = nn.CrossEntropyLoss()
+    images = torch.randn(batch_size, 3, image_size, image_size) * 50.0
+    labels = torch.randint(0, num_classes, (batch_size,))
+    if channels_last:
+        model = model.to(memory_format=torch.channels_last)
+        images = images.contiguous(memory_format=torch.channels_last)
+    model.train()
+
+    def step() -> float:
+        optimizer.zero_grad(set_to_none=True)
+        loss = loss_fn(model(images), labels)
+        loss.backward()
+        optimizer.step()
+        return loss.item()  # .item() waits for the step, as Keras' train_on_batch does
+
+    for _ in range(warmup):
+        step()
+    rates = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for _ in range(steps):
+            step()
+        rates.append(steps * batch_size / (time.perf_counter() - start))
+    return {
+        "framework": f"torch {torch.__version__}",
+        "setting": "eager" + (", channels_last" if channels_last else "") + ", float32",
+        "threads": torch.get_num_threads(),
+        "batch_size": batch_size,
+        "image_size": image_size,
+        "images_per_second": statistics.median(rates),
+        "all_images_per_second": rates,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--image-size", type=int, default=227)
+    parser.add_argument("--num-classes", type=int, default=1000)
+    parser.add_argument("--steps", type=int, default=5, help="timed steps per repeat")
+    parser.add_argument("--warmup", type=int, default=2, help="untimed steps first")
+    parser.add_argument("--repeats", type=int, default=1, help="timed rounds; the median is reported")
+    parser.add_argument("--threads", type=int, default=None, help="torch.set_num_threads")
+    parser.add_argument("--channels-last", action="store_true")
+    args = parser.parse_args(argv)
+    result = time_training(
+        batch_size=args.batch_size, image_size=args.image_size, num_classes=args.num_classes,
+        steps=args.steps, warmup=args.warmup, repeats=args.repeats, threads=args.threads,
+        channels_last=args.channels_last,
+    )
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
