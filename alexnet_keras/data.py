@@ -163,7 +163,9 @@ def list_image_folder(root: str | os.PathLike, *, skip_corrupt: bool = False
                       ) -> tuple[list[str], list[int], list[str], list[str]]:
     """Lists ``root/<class>/<image>`` after checking every image (see ``check_image_file``).
 
-    Returns (paths, labels, class_names, skipped), sorted by class name and then by file name.
+    Returns (paths, labels, class_names, skipped). The order is fixed and interleaves the classes
+    (the first file of each class in class-name order, then the second of each, ...), so any prefix
+    of the list, and any window a shuffle buffer sees, holds every class.
     Raises ``FileNotFoundError`` for a missing folder and ``ValueError`` for a folder with no class
     folders or a class folder with no images.
     """
@@ -174,7 +176,7 @@ def list_image_folder(root: str | os.PathLike, *, skip_corrupt: bool = False
     if not class_dirs:
         raise ValueError(f"{root} has no class sub-folders; put the images of each class in "
                          f"their own folder, e.g. {root / 'cat'}/1.jpg")
-    paths, labels, skipped, ignored = [], [], [], []
+    per_class, skipped, ignored = [], [], []
     for label, class_dir in enumerate(class_dirs):
         files = sorted(p for p in class_dir.iterdir() if p.is_file() and not p.name.startswith("."))
         images = [p for p in files if p.suffix.lower() in IMAGE_EXTENSIONS]
@@ -182,6 +184,7 @@ def list_image_folder(root: str | os.PathLike, *, skip_corrupt: bool = False
         if not images:
             raise ValueError(f"class folder {class_dir} has no images (allowed: "
                              f"{', '.join(IMAGE_EXTENSIONS)}); add images or remove the folder")
+        per_class.append([])
         for image in images:
             try:
                 check_image_file(image)
@@ -191,14 +194,19 @@ def list_image_folder(root: str | os.PathLike, *, skip_corrupt: bool = False
                 skipped.append(str(image))
                 log.warning("skipping %s", error)
                 continue
-            paths.append(str(image))
-            labels.append(label)
+            per_class[-1].append(str(image))
     if ignored:
         warnings.warn(f"ignored {len(ignored)} file(s) without an image extension under {root}, "
                       f"e.g. {ignored[0]}", stacklevel=3)
     if skipped:
         warnings.warn(f"skipped {len(skipped)} corrupt image(s) under {root} "
                       f"(listed in Source.skipped), e.g. {skipped[0]}", stacklevel=3)
+    paths, labels = [], []
+    for rank in range(max(len(files) for files in per_class)):
+        for label, files in enumerate(per_class):
+            if rank < len(files):
+                paths.append(files[rank])
+                labels.append(label)
     return paths, labels, [p.name for p in class_dirs], skipped
 
 

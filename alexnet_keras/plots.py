@@ -55,7 +55,8 @@ def plot_history(history_or_csv_path, path: str | None = None):
     if has_lr:
         axis = axes[-1]
         axis.plot(epochs, history["learning_rate"], marker="o", markersize=3, color="gray")
-        axis.set_yscale("log")
+        if min(history["learning_rate"]) > 0:  # warm-up starts at 0, which a log axis cannot show
+            axis.set_yscale("log")
         axis.set_title("learning rate (end of epoch)")
         axis.set_xlabel("epoch")
         axis.grid(alpha=0.3)
@@ -175,6 +176,7 @@ def plot_training_error(errors_by_activation: dict, threshold: float, title: str
             ax.plot(epochs, errors, color=colour, linestyle=linestyle, alpha=0.8,
                     label=label if index == 0 else None)
     ax.axhline(threshold, color="black", linestyle="--", linewidth=1, label=f"{threshold:.0%} training error")
+    ax.xaxis.get_major_locator().set_params(integer=True)
     ax.set_xlabel("epochs")
     ax.set_ylabel("training error rate")
     ax.set_ylim(0, None)

@@ -127,18 +127,20 @@ class TrainConfig:
         return cls(**values)
 
 
+# The demo's settings (``TrainConfig.demo()``, ``--demo``); every other field keeps the paper's value.
 DEMO = dict(
-    dataset="offline",
-    image_size=99,
-    cache=True,
+    dataset="offline",  # generated: 10 shape classes, 1,300 training and 300 held-out images
+    image_size=99,  # the same layers at 99x99: conv1 23x23, pool5 2x2
+    cache=True,  # decode the JPEGs once
     normalization="batch",
     initializer="keras",
-    epochs=12,
+    epochs=15,
     batch_size=32,
-    learning_rate=0.02,
+    learning_rate=0.01,
     lr_scaling="none",
     schedule="cosine",
     warmup_epochs=1,
+    xla=True,  # fuses the optimiser's per-weight updates: about 25% faster on CPU
     output="runs/demo",
 )
 

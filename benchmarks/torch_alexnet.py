@@ -66,48 +66,51 @@ def alexnet_paper(num_classes: int = 1000, image_size: int = 227) -> nn.Sequenti
     return model
 
 
-def time_training(
-    *, batch_size: int, image_size: int, num_classes: int, steps: int, warmup: int,
-    repeats: int = 1, threads: int | None = None, channels_last: bool = False, seed: int = 0,
-) -> dict:
-    """Images/s of the eager training step (forward, cross-entropy, backward, SGD update)."""
-    if threads:
-        torch.set_num_threads(threads)
-    torch.manual_seed(seed)
-    model = alexnet_paper(num_classes, image_size)
-    optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4)
-    loss_fn = nn.CrossEntropyLoss()
-    images = torch.randn(batch_size, 3, image_size, image_size) * 50.0
-    labels = torch.randint(0, num_classes, (batch_size,))
-    if channels_last:
-        model = model.to(memory_format=torch.channels_last)
-        images = images.contiguous(memory_format=torch.channels_last)
-    model.train()
+class TrainingStep:
+    """The eager training step (forward, cross-entropy, backward, SGD update) on one fixed batch."""
 
-    def step() -> float:
-        optimizer.zero_grad(set_to_none=True)
-        loss = loss_fn(model(images), labels)
+    def __init__(self, *, batch_size: int, image_size: int, num_classes: int,
+                 threads: int | None = None, channels_last: bool = False, seed: int = 0):
+        if threads:
+            torch.set_num_threads(threads)
+        torch.manual_seed(seed)
+        self.batch_size = batch_size
+        self.model = alexnet_paper(num_classes, image_size)
+        self.optimizer = torch.optim.SGD(
+            self.model.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4
+        )
+        self.loss_fn = nn.CrossEntropyLoss()
+        self.images = torch.randn(batch_size, 3, image_size, image_size) * 50.0
+        self.labels = torch.randint(0, num_classes, (batch_size,))
+        if channels_last:
+            self.model = self.model.to(memory_format=torch.channels_last)
+            self.images = self.images.contiguous(memory_format=torch.channels_last)
+        self.model.train()
+        self.setting = "eager" + (", channels_last" if channels_last else "") + ", float32"
+
+    def __call__(self) -> float:
+        self.optimizer.zero_grad(set_to_none=True)
+        loss = self.loss_fn(self.model(self.images), self.labels)
         loss.backward()
-        optimizer.step()
+        self.optimizer.step()
         return loss.item()  # .item() waits for the step, as Keras' train_on_batch does
 
-    for _ in range(warmup):
-        step()
-    rates = []
-    for _ in range(repeats):
+    def rate(self, steps: int) -> float:
+        """Images/s over ``steps`` steps."""
         start = time.perf_counter()
         for _ in range(steps):
-            step()
-        rates.append(steps * batch_size / (time.perf_counter() - start))
-    return {
-        "framework": f"torch {torch.__version__}",
-        "setting": "eager" + (", channels_last" if channels_last else "") + ", float32",
-        "threads": torch.get_num_threads(),
-        "batch_size": batch_size,
-        "image_size": image_size,
-        "images_per_second": statistics.median(rates),
-        "all_images_per_second": rates,
-    }
+            self()
+        return steps * self.batch_size / (time.perf_counter() - start)
+
+    def describe(self, rates: list[float]) -> dict:
+        return {
+            "framework": f"torch {torch.__version__}",
+            "setting": self.setting,
+            "threads": torch.get_num_threads(),
+            "batch_size": self.batch_size,
+            "images_per_second": statistics.median(rates),
+            "all_images_per_second": rates,
+        }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -120,13 +123,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=1, help="timed rounds; the median is reported")
     parser.add_argument("--threads", type=int, default=None, help="torch.set_num_threads")
     parser.add_argument("--channels-last", action="store_true")
+    parser.add_argument("--serve", action="store_true",
+                        help="warm up, then time --steps steps for each line read on stdin and "
+                        "print a JSON line each time (bench train interleaves rounds this way)")
     args = parser.parse_args(argv)
-    result = time_training(
+    step = TrainingStep(
         batch_size=args.batch_size, image_size=args.image_size, num_classes=args.num_classes,
-        steps=args.steps, warmup=args.warmup, repeats=args.repeats, threads=args.threads,
-        channels_last=args.channels_last,
+        threads=args.threads, channels_last=args.channels_last,
     )
-    print(json.dumps(result))
+    for _ in range(args.warmup):
+        step()
+    if args.serve:
+        print(json.dumps({"ready": True, **step.describe([0.0])}), flush=True)
+        for _ in sys.stdin:
+            print(json.dumps(step.describe([step.rate(args.steps)])), flush=True)
+        return 0
+    print(json.dumps(step.describe([step.rate(args.steps) for _ in range(args.repeats)])))
     return 0
 
 

@@ -233,15 +233,12 @@ def test_huge_learning_rate_diverges_with_advice(tmp_path):
 
 
 def test_global_batch_not_dividing_across_replicas_fails_before_training(tmp_path):
-    import tensorflow as tf
-
     class TwoReplicas:
         num_replicas_in_sync = 2
 
     config = _config(tmp_path, global_batch_size=9)
     with pytest.raises(ValueError, match="global batch 9 does not divide across 2 replicas"):
         fit(config, strategy=TwoReplicas(), datasets=lambda *a: None)
-    del tf
 
 
 # -------------------------------------------------------------------------------------- plots, CLI

@@ -13,7 +13,7 @@ input pipeline (``bench input`` measures that). It reports:
 
 Warm-up steps (XLA compiles in the first) are not timed. Each setting is timed ``--repeats`` times
 and the median is reported. The last line is ``images_per_second=N`` for the project's default
-training setting (``DEFAULT_XLA``; float32, batch ``--batch-size``).
+training setting (``TrainConfig.xla``, float32, towers ``split``) at batch ``--batch-size``.
 """
 
 from __future__ import annotations
@@ -27,9 +27,15 @@ import sys
 import time
 from pathlib import Path
 
-# The setting ``python -m alexnet_keras train`` uses by default (TrainConfig.xla); its images/s is
-# the last line. Measured on 2 CPU cores (benchmarks/RESULTS.md): XLA off is faster there.
-DEFAULT_XLA = False
+
+def default_xla() -> bool:
+    """XLA as ``python -m alexnet_keras train`` uses it by default (``TrainConfig.xla``): the last
+    line reports that setting. False when the trainer is not importable."""
+    try:
+        from alexnet_keras.train import TrainConfig
+    except ImportError:
+        return False
+    return bool(TrainConfig().xla)
 
 TORCH_SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "torch_alexnet.py"
 
@@ -161,8 +167,68 @@ def forward_macs(model) -> int:
     return totals(layer_table(model))[1]
 
 
-def time_keras(args: argparse.Namespace, settings: list[bool]) -> tuple[dict, int]:
-    """Images/s of ``train_on_batch`` per XLA setting: ``{jit_compile: [rate per repeat]}``."""
+class TorchReference:
+    """benchmarks/torch_alexnet.py in a subprocess (``--serve``): warmed up once, then one timed
+    round per ``rate()`` call, so its rounds interleave with TensorFlow's and meet the same load."""
+
+    def __init__(self, args: argparse.Namespace, channels_last: bool = False):
+        command = [
+            sys.executable, str(TORCH_SCRIPT), "--serve", "--batch-size", str(args.batch_size),
+            "--image-size", str(args.image_size), "--num-classes", str(args.num_classes),
+            "--steps", str(args.steps), "--warmup", str(args.warmup),
+        ]
+        if args.threads:
+            command += ["--threads", str(args.threads)]
+        if channels_last:
+            command.append("--channels-last")
+        self.process = subprocess.Popen(
+            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        self.info = self._read()
+        self.rates: list[float] = []
+
+    def _read(self) -> dict:
+        line = self.process.stdout.readline()
+        if not line:
+            raise RuntimeError(f"PyTorch reference failed:\n{self.process.stderr.read()[-2000:]}")
+        return json.loads(line)
+
+    def rate(self) -> float:
+        self.process.stdin.write("time\n")
+        self.process.stdin.flush()
+        self.rates.append(self._read()["images_per_second"])
+        return self.rates[-1]
+
+    def close(self) -> None:
+        if self.process.stdin:
+            self.process.stdin.close()
+        self.process.wait(timeout=60)
+
+
+def start_torch_references(args: argparse.Namespace) -> list[TorchReference]:
+    """The PyTorch references to time, or none when torch or the script is missing."""
+    import importlib.util
+
+    if args.no_torch:
+        return []
+    if importlib.util.find_spec("torch") is None:
+        print("PyTorch reference skipped: torch is not installed")
+        return []
+    if not TORCH_SCRIPT.exists():
+        print(f"PyTorch reference skipped: {TORCH_SCRIPT} not found (a source checkout has it)")
+        return []
+    references = []
+    for channels_last in [False] + ([True] if args.torch_channels_last else []):
+        try:
+            references.append(TorchReference(args, channels_last))
+        except RuntimeError as error:
+            print(error)
+    return references
+
+
+def run_rounds(args: argparse.Namespace, settings: list[bool]):
+    """Warm everything up, then ``--repeats`` rounds of: matmul, each Keras setting, each PyTorch
+    reference. Interleaving makes a burst of load on a shared machine hit every contender."""
     import numpy as np
 
     rng = np.random.default_rng(0)
@@ -172,46 +238,26 @@ def time_keras(args: argparse.Namespace, settings: list[bool]) -> tuple[dict, in
     models = {}
     for jit in settings:
         models[jit] = build_model(args, jit)
-        for _ in range(args.warmup):
+        for _ in range(args.warmup):  # XLA compiles during the first
             models[jit].train_on_batch(images, labels)
     macs = forward_macs(next(iter(models.values())))
+    references = start_torch_references(args)
+    matmul = []
     rates = {jit: [] for jit in settings}
-    for _ in range(args.repeats):  # interleaved, so a burst of load on the machine hits both
-        for jit, model in models.items():
-            start = time.perf_counter()
-            for _ in range(args.steps):
-                model.train_on_batch(images, labels)  # returns numpy: the step has finished
-            rates[jit].append(args.steps * args.batch_size / (time.perf_counter() - start))
-    return rates, macs
-
-
-def time_torch(args: argparse.Namespace, channels_last: bool = False) -> dict | None:
-    """Run benchmarks/torch_alexnet.py in a subprocess; None when torch or the script is missing."""
     try:
-        import importlib.util
-
-        if importlib.util.find_spec("torch") is None:
-            print("PyTorch reference skipped: torch is not installed")
-            return None
-    except (ImportError, ValueError):
-        return None
-    if not TORCH_SCRIPT.exists():
-        print(f"PyTorch reference skipped: {TORCH_SCRIPT} not found (a source checkout has it)")
-        return None
-    command = [
-        sys.executable, str(TORCH_SCRIPT), "--batch-size", str(args.batch_size),
-        "--image-size", str(args.image_size), "--num-classes", str(args.num_classes),
-        "--steps", str(args.steps), "--warmup", str(args.warmup), "--repeats", str(args.repeats),
-    ]
-    if args.threads:
-        command += ["--threads", str(args.threads)]
-    if channels_last:
-        command.append("--channels-last")
-    result = subprocess.run(command, capture_output=True, text=True)
-    if result.returncode != 0:
-        print(f"PyTorch reference failed:\n{result.stderr[-2000:]}")
-        return None
-    return json.loads(result.stdout.strip().splitlines()[-1])
+        for _ in range(args.repeats):
+            matmul.append(matmul_gflops(args.matmul_size))
+            for jit, model in models.items():
+                start = time.perf_counter()
+                for _ in range(args.steps):
+                    model.train_on_batch(images, labels)  # returns numpy: the step has finished
+                rates[jit].append(args.steps * args.batch_size / (time.perf_counter() - start))
+            for reference in references:
+                reference.rate()
+    finally:
+        for reference in references:
+            reference.close()
+    return matmul, rates, references, macs
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -230,55 +276,48 @@ def main(argv: list[str] | None = None) -> int:
     print(f"machine: {cores} cores; TensorFlow {tf.__version__}, intra-op threads "
           f"{args.threads or 'default'}, inter-op {args.inter_op_threads or 'default'}, "
           f"TF_ENABLE_ONEDNN_OPTS={onednn}")
-    print(f"timing: {args.warmup} warm-up steps, then {args.repeats} x {args.steps} steps; medians")
+    print(f"timing: {args.warmup} warm-up steps, then {args.repeats} interleaved rounds of "
+          f"{args.steps} steps per setting; medians")
 
-    gflops = matmul_gflops(args.matmul_size)
-    print(f"float32 matmul ({args.matmul_size}x{args.matmul_size}), TensorFlow: {gflops:.1f} GFLOP/s")
-
-    rates, macs = time_keras(args, settings)
+    matmul, rates, references, macs = run_rounds(args, settings)
+    gflops = statistics.median(matmul)
+    print(f"float32 matmul ({args.matmul_size}x{args.matmul_size}), TensorFlow: {gflops:.1f} GFLOP/s"
+          f"  rounds: {', '.join(f'{v:.1f}' for v in matmul)}")
     train_flops = 3 * 2 * macs  # per image: forward, input gradients, weight gradients
     print(f"forward {macs:,} MACs per image; training ~3 x 2 x MACs = {train_flops / 1e9:.2f} GFLOP")
     figures = {
         "batch_size": args.batch_size, "image_size": args.image_size,
         "tower_implementation": args.tower_implementation, "lrn": args.lrn,
-        "threads": args.threads, "cores": cores, "matmul_gflops": gflops,
-        "forward_macs_per_image": macs, "keras": {},
+        "threads": args.threads, "cores": cores, "matmul_gflops": gflops, "matmul_rounds": matmul,
+        "forward_macs_per_image": macs, "keras": {}, "torch": [],
     }
-    for jit, values in rates.items():
+
+    def report(label: str, values: list[float]) -> dict:
         rate = statistics.median(values)
         fraction = rate * train_flops / (gflops * 1e9)
-        label = "on " if jit else "off"
-        print(f"Keras/TF  XLA {label}: {rate:7.2f} images/s  ({rate * train_flops / 1e9:6.1f} GFLOP/s, "
-              f"{fraction:.0%} of matmul)  rounds: {', '.join(f'{v:.2f}' for v in values)}")
-        figures["keras"]["xla_" + label.strip()] = {
-            "images_per_second": rate, "fraction_of_matmul": fraction, "rounds": values,
-        }
+        print(f"{label:<48} {rate:7.2f} images/s ({rate * train_flops / 1e9:6.1f} GFLOP/s, "
+              f"{fraction:4.0%} of matmul)  rounds: {', '.join(f'{v:.2f}' for v in values)}")
+        return {"images_per_second": rate, "fraction_of_matmul": fraction, "rounds": values}
 
-    references = []
-    if not args.no_torch:
-        references.append(time_torch(args))
-        if args.torch_channels_last:
-            references.append(time_torch(args, channels_last=True))
+    for jit, values in rates.items():
+        figures["keras"][f"xla_{'on' if jit else 'off'}"] = report(
+            f"Keras/TF XLA {'on' if jit else 'off'}", values)
     for reference in references:
-        if reference is None:
-            continue
-        rate = reference["images_per_second"]
-        fraction = rate * train_flops / (gflops * 1e9)
-        print(f"{reference['framework']} {reference['setting']}: {rate:7.2f} images/s  "
-              f"({fraction:.0%} of matmul)  rounds: "
-              f"{', '.join(f'{v:.2f}' for v in reference['all_images_per_second'])}")
-        figures.setdefault("torch", []).append(reference)
+        entry = report(f"{reference.info['framework']} {reference.info['setting']}",
+                       reference.rates)
+        figures["torch"].append({**reference.info, **entry})
         for jit, values in rates.items():
-            print(f"  Keras/TF XLA {'on' if jit else 'off'} / {reference['setting']}: "
-                  f"{statistics.median(values) / rate:.2f}x")
+            print(f"  Keras/TF XLA {'on' if jit else 'off'} / torch {reference.info['setting']}: "
+                  f"{statistics.median(values) / entry['images_per_second']:.2f}x")
 
-    default = DEFAULT_XLA if DEFAULT_XLA in rates else settings[0]
+    default = default_xla()
+    default = default if default in rates else settings[0]
     result = statistics.median(rates[default])
     figures["default"] = {"xla": default, "images_per_second": result}
     if args.json:
         Path(args.json).write_text(json.dumps(figures, indent=2))
-    print(f"project default: XLA {'on' if default else 'off'}, towers '{args.tower_implementation}', "
-          f"batch {args.batch_size}")
+    print(f"project default (TrainConfig): XLA {'on' if default else 'off'}; this run: towers "
+          f"'{args.tower_implementation}', LRN '{args.lrn}', batch {args.batch_size}")
     print(f"images_per_second={result:.2f}")
     return 0
 
