@@ -67,26 +67,16 @@ def _jpeg_ratio(shorter_side: tf.Tensor, target: int) -> tf.Tensor:
     return tf.where(shorter_side >= 4 * target, 2, tf.where(shorter_side >= 2 * target, 1, 0))
 
 
-def decode_window(encoded: tf.Tensor, window_fn, target: int, output_size=None,
-                  flip=False) -> tf.Tensor:
+def decode_window(encoded: tf.Tensor, window_fn, target: int) -> tf.Tensor:
     """Decodes the part of an image that ``window_fn(height, width) -> [y, x, h, w]`` selects.
 
     JPEGs go through ``decode_and_crop_jpeg`` (rows and columns outside the window are not decoded)
-    and, when the image's shorter side is at least 2x or 4x ``target``, DCT-domain downscaling
+    and, when the window's shorter side is at least 2x or 4x ``target``, DCT-domain downscaling
     (``ratio=2`` or ``4``); ``window_fn`` then sees the downscaled size. PNG, GIF and BMP (and any
     other format ``decode_image`` reads) are decoded whole and cropped. Grayscale and CMYK images
-    come out as three RGB channels. Returns uint8 [h, w, 3], or, with ``output_size`` ([height,
-    width]), the window resized bilinearly to that size as float32 (resizing inside the branches
-    saves the graph a conditional per image, which costs more than one would think in tf.data).
-    ``flip`` (a boolean tensor) mirrors the window left-right before the resize.
+    come out as three RGB channels. Returns uint8 [h, w, 3].
     """
     encoded = tf.convert_to_tensor(encoded, tf.string)
-
-    def finish(window, antialias):
-        window = _mirror(window, flip)  # on the small uint8 window, not the float patch
-        if output_size is None:
-            return window
-        return tf.image.resize(window, output_size, antialias=antialias)
 
     def jpeg():
         shape = tf.image.extract_jpeg_shape(encoded)
@@ -97,10 +87,8 @@ def decode_window(encoded: tf.Tensor, window_fn, target: int, output_size=None,
                 # libjpeg's scaled size is the ceiling of the size divided by the ratio
                 h = (height + ratio - 1) // ratio
                 w = (width + ratio - 1) // ratio
-                window = tf.image.decode_and_crop_jpeg(encoded, window_fn(h, w), channels=3,
-                                                       ratio=ratio, dct_method=DCT_METHOD)
-                # the ratio keeps the shrink factor below 2 (up to 8x target): no antialiasing
-                return finish(window, antialias=ratio == 4)
+                return tf.image.decode_and_crop_jpeg(encoded, window_fn(h, w), channels=3,
+                                                     ratio=ratio, dct_method=DCT_METHOD)
             return run
 
         branch = _jpeg_ratio(tf.minimum(height, width), target)
@@ -110,8 +98,7 @@ def decode_window(encoded: tf.Tensor, window_fn, target: int, output_size=None,
         image = tf.io.decode_image(encoded, channels=3, expand_animations=False)
         image = tf.ensure_shape(image, [None, None, 3])
         window = window_fn(tf.shape(image)[0], tf.shape(image)[1])
-        window = image[window[0]:window[0] + window[2], window[1]:window[1] + window[3]]
-        return finish(window, antialias=True)  # any size: antialias in case it shrinks a lot
+        return image[window[0]:window[0] + window[2], window[1]:window[1] + window[3]]
 
     image = tf.cond(tf.io.is_jpeg(encoded), jpeg, other)
     return tf.ensure_shape(image, [None, None, 3])
@@ -156,7 +143,8 @@ def decode_central_square(encoded: tf.Tensor, resize_size: int = RESIZE_SIZE) ->
     Decodes only the central square of a JPEG. Returns uint8 [resize_size, resize_size, 3], the
     form in which the paper stored its training images.
     """
-    image = decode_window(encoded, _central_square, resize_size, [resize_size, resize_size])
+    image = decode_window(encoded, _central_square, resize_size)
+    image = _resize(image, [resize_size, resize_size])
     return tf.cast(tf.clip_by_value(tf.round(image), 0, 255), tf.uint8)
 
 
@@ -169,14 +157,9 @@ def decode_patch(encoded: tf.Tensor, offset_y, offset_x, *, image_size: int,
     flips the small uint8 window rather than the float patch.
     """
     window_fn = _patch_window(offset_y, offset_x, image_size, resize_size)
-    patch = decode_window(encoded, window_fn, resize_size, [image_size, image_size], flip)
-    return tf.ensure_shape(patch, [image_size, image_size, 3])
-
-
-def _mirror(image: tf.Tensor, flip) -> tf.Tensor:
-    """Reverses the width axis of [H, W, C] when ``flip`` is true, without a conditional."""
-    axis = tf.boolean_mask(tf.constant([1]), tf.reshape(tf.convert_to_tensor(flip), [1]))
-    return tf.reverse(image, axis)
+    image = decode_window(encoded, window_fn, resize_size)
+    image = tf.cond(tf.convert_to_tensor(flip), lambda: tf.reverse(image, [1]), lambda: image)
+    return tf.ensure_shape(_resize(image, [image_size, image_size]), [image_size, image_size, 3])
 
 
 # ----------------------------------------------------------------------------------------------
@@ -220,7 +203,8 @@ def _crop_offsets(height, width, size: int, seed) -> tf.Tensor:
 
 def random_flip(image: tf.Tensor, seed) -> tf.Tensor:
     """Mirrors an [H, W, C] image left-right with probability 1/2 (Section 4.1), statelessly."""
-    return _mirror(image, tf.random.stateless_uniform([], seed=seed) < 0.5)
+    flip = tf.random.stateless_uniform([], seed=seed) < 0.5
+    return tf.cond(flip, lambda: tf.reverse(image, [1]), lambda: image)
 
 
 def pca_lighting(image: tf.Tensor, seed=None, *, alpha=None, std: float = 0.1,
@@ -413,6 +397,11 @@ def training_pipeline(source_dataset, *, batch_size: int, image_size: int = 227,
         base = dataset
 
     def epoch_examples(epoch):
+        # The order must depend on (seed, epoch) alone. Inside this traced function the graph
+        # seed is the process's global seed (keras.utils.set_random_seed); clearing it here keeps
+        # the shuffle independent of it, and avoids TensorFlow's check of a (0, 0) seed pair, which
+        # cannot compare a tensor-valued op seed and fails when the global seed is 0.
+        tf.compat.v1.get_default_graph().seed = None
         shuffle_seed = tf.cast(seed, tf.int64) * 1_000_003 + epoch
         examples = base.shuffle(shuffle_buffer, seed=shuffle_seed, reshuffle_each_iteration=False)
         examples = examples.take(steps * batch_size).enumerate()
@@ -436,7 +425,7 @@ def training_pipeline(source_dataset, *, batch_size: int, image_size: int = 227,
             shift += tf.linalg.matvec(vectors, alpha * values)
         if cache:  # uint8 patch; the float conversion runs once per batch
             patch = image[offsets[0]:offsets[0] + image_size, offsets[1]:offsets[1] + image_size]
-            patch = _mirror(patch, mirror)
+            patch = tf.cond(mirror, lambda: tf.reverse(patch, [1]), lambda: patch)
             return tf.ensure_shape(patch, [image_size, image_size, 3]), shift, label
         if read_files:
             image = tf.io.read_file(image)

@@ -120,7 +120,9 @@ class TrainConfig:
         Same architecture (paper variant, two towers, LRN, overlapping pooling, dropout), smaller
         images, and a recipe that starts learning within a few minutes: Glorot initialisation
         instead of N(0, 0.01) (which needs many epochs to leave the plateau at ln(classes)), batch
-        normalisation, warm-up then cosine decay. The paper's SGD, momentum and weight decay stay.
+        normalisation, warm-up then cosine decay, learning rate 0.005 at batch 32 (the paper's 0.01
+        at batch 128 would be 0.0025 here under linear scaling; 0.01 and more learn far slower in
+        this short run). The paper's SGD, momentum 0.9 and coupled weight decay 0.0005 stay.
         """
         values = dict(DEMO)
         values.update(overrides)
@@ -134,9 +136,9 @@ DEMO = dict(
     cache=True,  # decode the JPEGs once
     normalization="batch",
     initializer="keras",
-    epochs=15,
+    epochs=12,
     batch_size=32,
-    learning_rate=0.01,
+    learning_rate=0.005,
     lr_scaling="none",
     schedule="cosine",
     warmup_epochs=1,

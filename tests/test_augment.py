@@ -133,6 +133,26 @@ def test_training_pipeline_is_reproducible_per_seed():
     assert any(not np.array_equal(xa, xc) for (xa, _), (xc, _) in zip(a, c))
 
 
+def test_training_pipeline_order_ignores_the_global_seed():
+    # A global seed of 0 (keras.utils.set_random_seed(0)) once crashed the per-epoch shuffle.
+    import keras
+
+    orders = []
+    try:
+        for global_seed in (0, 42, None):
+            if global_seed is None:
+                tf.random.set_seed(None)
+            else:
+                keras.utils.set_random_seed(global_seed)
+            stream = augment.training_pipeline(_encoded_dataset(8), batch_size=4, image_size=31,
+                                               seed=5)
+            orders.append(np.concatenate([y for _, y in _batches(stream, 4)]))
+    finally:
+        tf.random.set_seed(None)
+    np.testing.assert_array_equal(orders[0], orders[1])
+    np.testing.assert_array_equal(orders[0], orders[2])
+
+
 @pytest.mark.parametrize("cache", [False, True])
 def test_resumed_run_sees_the_same_stream_from_its_start_epoch(cache):
     source = _encoded_dataset(10)
