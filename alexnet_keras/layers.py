@@ -48,6 +48,11 @@ class LocalResponseNormalization(keras.layers.Layer):
                 f"depth_radius must be a non-negative integer (half the window n, so n=5 is "
                 f"depth_radius=2); received {depth_radius!r}"
             )
+        if not bias > 0 or not alpha >= 0:
+            raise ValueError(
+                f"bias (k) must be > 0 and alpha >= 0, or the denominator can reach 0 (the paper uses "
+                f"k=2, alpha=1e-4; Caffe and PyTorch k=1); received bias={bias!r}, alpha={alpha!r}"
+            )
         self.depth_radius = int(depth_radius)
         self.bias = float(bias)
         self.alpha = float(alpha)
@@ -65,7 +70,10 @@ class LocalResponseNormalization(keras.layers.Layer):
         window_sum = padded[..., 0:channels]
         for offset in range(1, 2 * r + 1):
             window_sum = window_sum + padded[..., offset : offset + channels]
-        scale = ops.power(self.bias + self.alpha * window_sum, -self.beta)
+        # (k + alpha * sum) ** -beta, written as exp(-beta * log(.)): the same value (the base is at
+        # least k > 0), and on TensorFlow's CPU kernels the training step's LRN runs about 2.4x
+        # faster with XLA (1.2x without) than with ops.power (benchmarks/RESULTS.md).
+        scale = ops.exp(-self.beta * ops.log(self.bias + self.alpha * window_sum))
         return ops.cast(x * scale, inputs.dtype)
 
     def compute_output_shape(self, input_shape):

@@ -69,3 +69,21 @@ def test_lrn_config_round_trip():
 def test_lrn_rejects_bad_radius():
     with pytest.raises(ValueError, match="depth_radius"):
         LocalResponseNormalization(depth_radius=2.5)
+
+
+def test_lrn_rejects_a_denominator_that_can_reach_zero():
+    with pytest.raises(ValueError, match="bias"):
+        LocalResponseNormalization(bias=0.0)
+    with pytest.raises(ValueError, match="alpha"):
+        LocalResponseNormalization(alpha=-1e-4)
+
+
+def test_lrn_gradient_matches_tensorflow_op(large_activations):
+    import tensorflow as tf
+
+    x = tf.constant(large_activations)
+    with tf.GradientTape(persistent=True) as tape:
+        tape.watch(x)
+        ours = tf.reduce_sum(LocalResponseNormalization()(x) ** 2)
+        theirs = tf.reduce_sum(tf.nn.local_response_normalization(x, 2, 2.0, 1e-4, 0.75) ** 2)
+    np.testing.assert_allclose(tape.gradient(ours, x), tape.gradient(theirs, x), rtol=1e-4, atol=1e-6)

@@ -20,7 +20,14 @@ from alexnet_keras.callbacks import (  # noqa: E402
 )
 from alexnet_keras.metrics import TopKError, top_k_errors  # noqa: E402
 from alexnet_keras.optimizer import PaperSGD, build_optimizer, learning_rate_schedule  # noqa: E402
-from alexnet_keras.train import TrainConfig, config_from_args, fit, format_metrics_table  # noqa: E402
+from alexnet_keras.train import (  # noqa: E402
+    TrainConfig,
+    compile_model,
+    config_from_args,
+    fit,
+    format_metrics_table,
+    xla_enabled,
+)
 from test_train_support import StepMarker, tiny_datasets, tiny_model  # noqa: E402
 
 # ------------------------------------------------------------------------------------ optimiser
@@ -276,6 +283,18 @@ def test_paper_defaults():
     assert (config.learning_rate, config.momentum, config.weight_decay) == (0.01, 0.9, 5e-4)
     assert (config.batch_size, config.epochs, config.schedule, config.max_lr_drops) == (128, 90, "paper", 3)
     assert config.weight_decay_mode == "coupled" and config.initializer == "paper"
+
+
+def test_xla_is_on_by_default_for_one_replica_and_off_across_replicas():
+    assert TrainConfig().xla is None
+    assert xla_enabled(None, replicas=1) is True
+    assert xla_enabled(None, replicas=2) is False
+    assert xla_enabled(True, replicas=2) is True and xla_enabled(False, replicas=1) is False
+    model = tiny_model(None, 4)
+    compile_model(model, TrainConfig(), 0.01, steps_per_epoch=10)  # the default strategy: one replica
+    assert model.jit_compile is True
+    compile_model(model, TrainConfig(xla=False), 0.01, steps_per_epoch=10)
+    assert model.jit_compile is False
 
 
 def test_latest_backup_epoch_is_zero_without_backup(tmp_path):

@@ -13,7 +13,7 @@ input pipeline (``bench input`` measures that). It reports:
 
 Warm-up steps (XLA compiles in the first) are not timed. Each setting is timed ``--repeats`` times
 and the median is reported. The last line is ``images_per_second=N`` for the project's default
-training setting (``TrainConfig.xla``, float32, towers ``split``) at batch ``--batch-size``.
+training setting on one replica (``TrainConfig.xla``: XLA on, float32, towers ``split``) at batch ``--batch-size``.
 """
 
 from __future__ import annotations
@@ -29,13 +29,14 @@ from pathlib import Path
 
 
 def default_xla() -> bool:
-    """XLA as ``python -m alexnet_keras train`` uses it by default (``TrainConfig.xla``): the last
-    line reports that setting. False when the trainer is not importable."""
+    """XLA as ``python -m alexnet_keras train`` uses it by default on one replica
+    (``TrainConfig.xla``, ``xla_enabled``): the last line reports that setting. False when the
+    trainer is not importable."""
     try:
-        from alexnet_keras.train import TrainConfig
+        from alexnet_keras.train import TrainConfig, xla_enabled
     except ImportError:
         return False
-    return bool(TrainConfig().xla)
+    return xla_enabled(TrainConfig().xla, replicas=1)
 
 TORCH_SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "torch_alexnet.py"
 
