@@ -218,7 +218,7 @@ def xla_enabled(xla: bool | None, replicas: int) -> bool:
     """Whether the training step is compiled with XLA (``jit_compile``).
 
     ``xla`` when it is given. By default (``None``) XLA is on when one replica trains: on the
-    project's 2-core CPU it trains the paper model 1.57x faster than without (``bench train``,
+    project's 2-core CPU it trains the paper model 1.76x faster than without (``bench train``,
     benchmarks/RESULTS.md), and it is the usual choice on a single GPU. Across several replicas
     (MirroredStrategy, MultiWorkerMirroredStrategy) it is off by default, as Keras itself leaves
     it under ``tf.distribute``; ``--xla`` turns it on there.
