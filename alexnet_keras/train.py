@@ -88,7 +88,7 @@ class TrainConfig:
     seed: int = 0
     strategy: str = "auto"
     mixed_precision: str = "float32"
-    xla: bool | None = None  # None: on with one replica, off across replicas (``xla_enabled``)
+    xla: bool | None = None  # None: on without a tf.distribute strategy (``xla_enabled``)
     deterministic: bool = False
     steps_per_epoch: int | None = None  # None: one pass over the training set
     validation_steps: int | None = None  # None: the whole validation set
@@ -142,7 +142,6 @@ DEMO = dict(
     lr_scaling="none",
     schedule="cosine",
     warmup_epochs=1,
-    xla=True,  # the default on one replica anyway; kept explicit for --strategy mirrored
     output="runs/demo",
 )
 
@@ -214,24 +213,24 @@ def _default_model(config: TrainConfig, num_classes: int):
 # ---------------------------------------------------------------------------------------------- fit
 
 
-def xla_enabled(xla: bool | None, replicas: int) -> bool:
+def xla_enabled(xla: bool | None, distributed: bool) -> bool:
     """Whether the training step is compiled with XLA (``jit_compile``).
 
-    ``xla`` when it is given. By default (``None``) XLA is on when one replica trains: on the
-    project's 2-core CPU it trains the paper model 1.76x faster than without (``bench train``,
-    benchmarks/RESULTS.md), and it is the usual choice on a single GPU. Across several replicas
-    (MirroredStrategy, MultiWorkerMirroredStrategy) it is off by default, as Keras itself leaves
-    it under ``tf.distribute``; ``--xla`` turns it on there.
+    ``xla`` when it is given. By default (``None``) XLA is on when training runs on one device
+    without a ``tf.distribute`` strategy: on the project's 2-core CPU it trains the paper model
+    1.76x faster than without (``bench train``, benchmarks/RESULTS.md). Under a strategy
+    (MirroredStrategy, MultiWorkerMirroredStrategy, TPU) it is off by default, as Keras itself
+    leaves it there; ``--xla`` turns it on.
     """
     if xla is not None:
         return bool(xla)
-    return replicas == 1
+    return not distributed
 
 
 def compile_model(model, config: TrainConfig, learning_rate: float, steps_per_epoch: int) -> None:
     """Compile with the paper's optimiser, the schedule, cross-entropy and top-1/top-5 error.
 
-    Call it inside ``strategy.scope()``: the number of replicas there decides the default XLA
+    Call it inside ``strategy.scope()``: whether a strategy is in scope decides the default XLA
     setting (``xla_enabled``).
     """
     import keras
@@ -252,7 +251,7 @@ def compile_model(model, config: TrainConfig, learning_rate: float, steps_per_ep
         optimizer=optimizer,
         loss=keras.losses.SparseCategoricalCrossentropy(),  # the model ends in softmax
         metrics=[TopKError(1), TopKError(5)],
-        jit_compile=xla_enabled(config.xla, tf.distribute.get_strategy().num_replicas_in_sync),
+        jit_compile=xla_enabled(config.xla, distributed=tf.distribute.has_strategy()),
     )
 
 
@@ -519,7 +518,7 @@ _FLAGS = [
     ("--seed", "seed", int, "random seed (initialisation, data order, augmentation)"),
     ("--strategy", "strategy", str, "auto, default, mirrored, multi_worker or tpu"),
     ("--mixed-precision", "mixed_precision", str, "float32, mixed_float16 or mixed_bfloat16"),
-    ("--xla", "xla", bool, "compile the training step with XLA (default: on with one replica)"),
+    ("--xla", "xla", bool, "compile the training step with XLA (default: on without a distribution strategy)"),
     ("--deterministic", "deterministic", bool, "deterministic TensorFlow ops (slower)"),
     ("--steps-per-epoch", "steps_per_epoch", int, "train on the first N batches each epoch"),
     ("--validation-steps", "validation_steps", int, "validate on the first N batches"),

@@ -285,16 +285,22 @@ def test_paper_defaults():
     assert config.weight_decay_mode == "coupled" and config.initializer == "paper"
 
 
-def test_xla_is_on_by_default_for_one_replica_and_off_across_replicas():
+def test_xla_is_on_by_default_without_a_strategy_and_off_under_one():
+    import tensorflow as tf
+
     assert TrainConfig().xla is None
-    assert xla_enabled(None, replicas=1) is True
-    assert xla_enabled(None, replicas=2) is False
-    assert xla_enabled(True, replicas=2) is True and xla_enabled(False, replicas=1) is False
+    assert xla_enabled(None, distributed=False) is True
+    assert xla_enabled(None, distributed=True) is False
+    assert xla_enabled(True, distributed=True) is True and xla_enabled(False, distributed=False) is False
     model = tiny_model(None, 4)
-    compile_model(model, TrainConfig(), 0.01, steps_per_epoch=10)  # the default strategy: one replica
+    compile_model(model, TrainConfig(), 0.01, steps_per_epoch=10)  # no strategy in scope
     assert model.jit_compile is True
     compile_model(model, TrainConfig(xla=False), 0.01, steps_per_epoch=10)
     assert model.jit_compile is False
+    with tf.distribute.MirroredStrategy(["/cpu:0"]).scope():  # a strategy, even of one replica
+        mirrored = tiny_model(None, 4)
+        compile_model(mirrored, TrainConfig(), 0.01, steps_per_epoch=10)
+    assert mirrored.jit_compile is False
 
 
 def test_latest_backup_epoch_is_zero_without_backup(tmp_path):

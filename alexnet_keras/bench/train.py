@@ -13,7 +13,8 @@ input pipeline (``bench input`` measures that). It reports:
 
 Warm-up steps (XLA compiles in the first) are not timed. Each setting is timed ``--repeats`` times
 and the median is reported. The last line is ``images_per_second=N`` for the project's default
-training setting on one replica (``TrainConfig.xla``: XLA on, float32, towers ``split``) at batch ``--batch-size``.
+setting on one device (``TrainConfig.xla``: XLA on; float32, towers ``split``) at batch
+``--batch-size``.
 """
 
 from __future__ import annotations
@@ -29,14 +30,14 @@ from pathlib import Path
 
 
 def default_xla() -> bool:
-    """XLA as ``python -m alexnet_keras train`` uses it by default on one replica
+    """XLA as ``python -m alexnet_keras train`` uses it by default on one device
     (``TrainConfig.xla``, ``xla_enabled``): the last line reports that setting. False when the
     trainer is not importable."""
     try:
         from alexnet_keras.train import TrainConfig, xla_enabled
     except ImportError:
         return False
-    return xla_enabled(TrainConfig().xla, replicas=1)
+    return xla_enabled(TrainConfig().xla, distributed=False)
 
 TORCH_SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "torch_alexnet.py"
 
