@@ -1,16 +1,31 @@
 """alexnet-keras: AlexNet (Krizhevsky, Sutskever & Hinton, NeurIPS 2012) in Keras 3.
 
-Importing this package builds nothing and touches neither the network nor a GPU.
+Three parts, imported one way (cli -> training -> data, model):
+``alexnet_keras.model`` (the network), ``alexnet_keras.data`` (sources and augmentation) and
+``alexnet_keras.training`` (the recipe, ``fit``, evaluation). Importing this package builds nothing
+and touches neither the network nor a GPU; it registers every custom object a checkpoint holds, so
+``keras.models.load_model`` works after ``import alexnet_keras``.
 """
 
-from alexnet_keras.layers import LocalResponseNormalization, TowerConv2D
-from alexnet_keras.models import VARIANTS, alexnet, paper_initializers, small_convnet
-from alexnet_keras.summary import format_table, layer_table
+from alexnet_keras.model import (
+    VARIANTS,
+    LocalResponseNormalization,
+    TowerConv2D,
+    alexnet,
+    format_table,
+    layer_table,
+    paper_initializers,
+    small_convnet,
+)
+from alexnet_keras.training.metrics import TopKError
+from alexnet_keras.training.optimizer import PaperSGD
 
 __version__ = "0.1.0"
 
 __all__ = [
     "LocalResponseNormalization",
+    "PaperSGD",
+    "TopKError",
     "TowerConv2D",
     "VARIANTS",
     "alexnet",

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import keras
 import numpy as np
 
-from alexnet_keras.models import small_convnet
+from alexnet_keras.model.architecture import small_convnet
 
 DATASETS = ("digits", "cifar10")
 

@@ -85,7 +85,7 @@ def run_keras_jax(args: argparse.Namespace) -> dict:
     import jax
     import keras
 
-    from alexnet_keras.models import alexnet
+    from alexnet_keras.model.architecture import alexnet
 
     keras.mixed_precision.set_global_policy("mixed_bfloat16")
     results = {}

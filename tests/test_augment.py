@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from alexnet_keras import augment, offline
+from alexnet_keras.data import augment, offline
 
 
 def _encoded_dataset(count=12, size=(120, 90), labels=None):

@@ -10,7 +10,8 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from alexnet_keras import augment, data, offline
+from alexnet_keras import data
+from alexnet_keras.data import augment, offline
 
 
 def _jpeg(path, mode="RGB", size=(64, 48), fmt="JPEG", colour=(200, 30, 30)):

@@ -7,7 +7,8 @@ import tarfile
 import numpy as np
 import pytest
 
-from alexnet_keras import augment, data, ilsvrc
+from alexnet_keras import data
+from alexnet_keras.data import augment, ilsvrc
 
 
 @pytest.fixture(scope="module")

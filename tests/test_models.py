@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from alexnet_keras import TowerConv2D, alexnet, layer_table, small_convnet
-from alexnet_keras.summary import totals
+from alexnet_keras.model.summary import totals
 
 SMALL = (67, 67, 3)  # smallest convenient size: every layer still has a spatial extent
 

@@ -11,19 +11,19 @@ sys.path.insert(0, os.path.dirname(__file__))
 
 import keras  # noqa: E402
 
-from alexnet_keras import distribute  # noqa: E402
-from alexnet_keras.callbacks import (  # noqa: E402
+from alexnet_keras.training import distribute  # noqa: E402
+from alexnet_keras.training.callbacks import (  # noqa: E402
     PaperLearningRateDrops,
     TrainingDivergedError,
     latest_backup_epoch,
     write_atomically,
 )
-from alexnet_keras.metrics import TopKError, top_k_errors  # noqa: E402
-from alexnet_keras.optimizer import PaperSGD, build_optimizer, learning_rate_schedule  # noqa: E402
-from alexnet_keras.train import (  # noqa: E402
+from alexnet_keras.training.metrics import TopKError, top_k_errors  # noqa: E402
+from alexnet_keras.training.optimizer import PaperSGD, build_optimizer, learning_rate_schedule  # noqa: E402
+from alexnet_keras.cli import config_from_args  # noqa: E402
+from alexnet_keras.training import (  # noqa: E402
     TrainConfig,
     compile_model,
-    config_from_args,
     fit,
     format_metrics_table,
     xla_enabled,
@@ -263,7 +263,7 @@ def test_plot_history_accepts_a_history_dict(tmp_path):
 def test_cli_flags_map_onto_train_config():
     import argparse
 
-    from alexnet_keras.train import add_train_command
+    from alexnet_keras.cli import add_train_command
 
     parser = argparse.ArgumentParser()
     add_train_command(parser.add_subparsers())
@@ -313,7 +313,7 @@ def test_latest_backup_epoch_is_zero_without_backup(tmp_path):
 def test_ten_crop_evaluation_averages_the_softmax_over_crops():
     import tensorflow as tf
 
-    from alexnet_keras.evaluate import evaluate_model
+    from alexnet_keras.training.evaluate import evaluate_model
 
     keras.utils.set_random_seed(0)
     model = tiny_model(None, 4)

@@ -93,7 +93,7 @@ def test_sigkill_mid_epoch_then_same_command_resumes_without_losing_epochs(tmp_p
 _SAVER = r"""
 import os, sys
 import keras
-from alexnet_keras.callbacks import save_model_atomically
+from alexnet_keras.training.callbacks import save_model_atomically
 path, marker = sys.argv[1], sys.argv[2]
 model = keras.Sequential([keras.Input((2000,)), keras.layers.Dense(2000), keras.layers.Dense(10)])
 model.compile("sgd", "mse")

@@ -123,12 +123,12 @@ def main(argv=None) -> int:
             cpu, [tf.config.LogicalDeviceConfiguration() for _ in range(args.cpus)]
         )
     if args.devices:
-        from alexnet_keras.distribute import make_strategy
+        from alexnet_keras.training.distribute import make_strategy
 
         strategy = make_strategy("mirrored", devices=args.devices.split(","))
 
-    from alexnet_keras.callbacks import TrainingDivergedError
-    from alexnet_keras.train import TrainConfig, fit
+    from alexnet_keras.training.callbacks import TrainingDivergedError
+    from alexnet_keras.training import TrainConfig, fit
 
     config = TrainConfig(
         epochs=args.epochs, batch_size=args.batch_size, global_batch_size=args.global_batch,

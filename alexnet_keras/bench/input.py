@@ -29,7 +29,7 @@ def write_jpegs(folder: Path, count: int, *, size=(500, 375), seed: int = 0) -> 
     """``count`` textured 500x375 JPEGs of about 70-110 KB (the size of typical ImageNet photos)."""
     import numpy as np
 
-    from alexnet_keras import offline
+    from alexnet_keras.data import offline
 
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
@@ -101,7 +101,8 @@ def main(argv: list[str] | None = None) -> int:
 
     import tensorflow as tf
 
-    from alexnet_keras import augment, data
+    from alexnet_keras import data
+    from alexnet_keras.data import augment
 
     n_cores = cores()
     with tempfile.TemporaryDirectory() as tmp:

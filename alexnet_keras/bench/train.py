@@ -34,7 +34,7 @@ def default_xla() -> bool:
     (``TrainConfig.xla``, ``xla_enabled``): the last line reports that setting. False when the
     trainer is not importable."""
     try:
-        from alexnet_keras.train import TrainConfig, xla_enabled
+        from alexnet_keras.training import TrainConfig, xla_enabled
     except ImportError:
         return False
     return xla_enabled(TrainConfig().xla, distributed=False)
@@ -122,7 +122,7 @@ def _tf_lrn_layer_class():
     """A prototype LRN with tf.nn.local_response_normalization (same formula, TensorFlow only)."""
     import tensorflow as tf
 
-    from alexnet_keras.layers import LocalResponseNormalization
+    from alexnet_keras.model.layers import LocalResponseNormalization
 
     class TFLocalResponseNormalization(LocalResponseNormalization):
         def call(self, inputs):
@@ -138,7 +138,7 @@ def build_model(args: argparse.Namespace, jit_compile: bool):
     """The paper model, compiled with the project's optimiser (coupled weight decay)."""
     import keras
 
-    from alexnet_keras import models
+    from alexnet_keras.model import architecture as models
 
     original = models.LocalResponseNormalization
     if args.lrn == "tf":
@@ -152,7 +152,7 @@ def build_model(args: argparse.Namespace, jit_compile: bool):
     finally:
         models.LocalResponseNormalization = original
     try:
-        from alexnet_keras.optimizer import build_optimizer
+        from alexnet_keras.training.optimizer import build_optimizer
 
         optimizer = build_optimizer(0.01, momentum=0.9, weight_decay=5e-4)
     except ImportError:  # the trainer's module is optional here
@@ -164,7 +164,7 @@ def build_model(args: argparse.Namespace, jit_compile: bool):
 
 
 def forward_macs(model) -> int:
-    from alexnet_keras.summary import layer_table, totals
+    from alexnet_keras.model.summary import layer_table, totals
 
     return totals(layer_table(model))[1]
 

@@ -12,7 +12,7 @@ import json
 
 import numpy as np
 
-from alexnet_keras.metrics import top_k_errors
+from alexnet_keras.training.metrics import top_k_errors
 
 
 def _predict(model, images):
@@ -69,10 +69,9 @@ def evaluate(
         raise ValueError(f"crops must be 'center', 'ten' or 'both'; received {crops!r}")
     import keras
 
-    import alexnet_keras.layers  # noqa: F401  (registers the custom layers for loading)
-    import alexnet_keras.metrics  # noqa: F401
-    import alexnet_keras.optimizer  # noqa: F401
-    from alexnet_keras import augment, data
+    import alexnet_keras  # noqa: F401  (registers the custom layers, metrics and optimiser for loading)
+    from alexnet_keras import data
+    from alexnet_keras.data import augment
 
     model = keras.models.load_model(checkpoint, compile=False) if isinstance(checkpoint, str) else checkpoint
     size = image_size or model.input_shape[1]
@@ -95,35 +94,3 @@ def format_results(results: dict) -> str:
             f"{values['examples']:>10}"
         )
     return "\n".join(lines)
-
-
-def _run(args: argparse.Namespace) -> int:
-    results = evaluate(
-        args.checkpoint, dataset=args.dataset, split=args.split, data_dir=args.data_dir,
-        manual_dir=args.manual_dir, batch_size=args.batch_size, image_size=args.image_size,
-        crops=args.crops, steps=args.steps,
-    )
-    print(format_results(results))
-    if args.json:
-        print(json.dumps(results))
-    return 0
-
-
-def add_evaluate_command(subparsers) -> argparse.ArgumentParser:
-    """Add ``evaluate`` to an ``argparse`` subparsers object (``python -m alexnet_keras evaluate``)."""
-    parser = subparsers.add_parser(
-        "evaluate", help="top-1/top-5 error of a checkpoint, centre crop and ten crops",
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument("--checkpoint", required=True, help="a .keras file written by train")
-    parser.add_argument("--dataset", default="imagenet2012")
-    parser.add_argument("--split", default="validation", choices=["train", "validation"])
-    parser.add_argument("--data-dir", default=None)
-    parser.add_argument("--manual-dir", default=None)
-    parser.add_argument("--batch-size", type=int, default=128)
-    parser.add_argument("--image-size", type=int, default=None, help="default: the model's input")
-    parser.add_argument("--crops", default="both", choices=["center", "ten", "both"])
-    parser.add_argument("--steps", type=int, default=None, help="evaluate the first N batches only")
-    parser.add_argument("--json", action="store_true", help="also print the results as JSON")
-    parser.set_defaults(func=_run)
-    return parser

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import keras
 
-from alexnet_keras.layers import TowerConv2D
+from alexnet_keras.model.layers import TowerConv2D
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import keras
 
-from alexnet_keras.layers import LocalResponseNormalization, TowerConv2D
+from alexnet_keras.model.layers import LocalResponseNormalization, TowerConv2D
 
 # (name of each conv layer, kernels, kernel size, stride, padding, towers) per variant; Section 3.5.
 _PAPER_CONVS = [

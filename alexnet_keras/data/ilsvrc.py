@@ -18,9 +18,12 @@ from pathlib import Path
 
 import numpy as np
 
-from alexnet_keras import offline
-from alexnet_keras.data import (DEFAULT_MANUAL_DIR, ILSVRC_TARS, ILSVRC_URL, Source,
-                                tfds_source)
+from alexnet_keras.data import offline
+from alexnet_keras.data.source import Source, tfds_source
+
+DEFAULT_MANUAL_DIR = Path("~/tensorflow_datasets/downloads/manual")
+ILSVRC_TARS = ("ILSVRC2012_img_train.tar", "ILSVRC2012_img_val.tar")
+ILSVRC_URL = "https://image-net.org/download-images"
 
 TRAIN_TAR, VALIDATION_TAR = ILSVRC_TARS
 

@@ -1,0 +1,71 @@
+"""Data sets by name: ImageNet (ILSVRC2012), imagenette and CIFAR-10 through tensorflow-datasets, any
+folder of class sub-folders, and the generated offline set (the default).
+
+Every source yields the same thing: encoded image bytes and an int64 label, unbatched, unshuffled and
+in a fixed order, so the decoding, cropping and augmentation of Section 2 and Section 4.1 of the
+paper (in ``alexnet_keras.data.augment``) run on any of them the same way.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from pathlib import Path
+
+from alexnet_keras.data import offline
+from alexnet_keras.data.folder import load_folder
+from alexnet_keras.data.source import Source, load_tfds
+
+NAMES = ("offline", "imagenet2012", "imagenette", "cifar10", "folder")
+SPLITS = ("train", "validation")
+
+
+def load(name: str = "offline", split: str = "train", *, data_dir: str | os.PathLike | None = None,
+         manual_dir: str | os.PathLike | None = None, path: str | os.PathLike | None = None,
+         skip_corrupt: bool = False) -> Source:
+    """Loads one split of a data set by name (the inputs of Section 2 of the paper).
+
+    Args:
+      name: "offline" (generated shapes, written to ``data/offline`` on first use), "imagenet2012"
+        (TFDS, built from the two ILSVRC2012 tars in ``manual_dir``), "imagenette", "cifar10" (TFDS,
+        from ``data_dir``) or "folder" (``path/<class>/*.jpg``, or ``path/<split>/<class>/*.jpg``).
+      split: "train" or "validation".
+      data_dir: the TFDS data folder (default TFDS's own, ``~/tensorflow_datasets``); for
+        "offline", the folder that holds ``offline/``.
+      manual_dir: for "imagenet2012", the folder with ``ILSVRC2012_img_train.tar`` and
+        ``ILSVRC2012_img_val.tar`` (default ``~/tensorflow_datasets/downloads/manual``).
+      path: for "folder", the root of the class folders.
+      skip_corrupt: leave unreadable images out (counted in ``Source.skipped`` and a warning)
+        instead of raising ``CorruptImageError``.
+    """
+    if name not in NAMES:
+        raise ValueError(f"unknown data set {name!r}; allowed: {', '.join(NAMES)}")
+    if split not in SPLITS:
+        raise ValueError(f"unknown split {split!r}; allowed: {', '.join(SPLITS)}")
+    if name == "offline":
+        root = offline.generate_offline(Path(data_dir) / "offline" if data_dir else None)
+        source = load_folder(root / split, skip_corrupt=skip_corrupt)
+        source.name = "offline"
+        return source
+    if name == "folder":
+        if path is None:
+            raise ValueError("name='folder' needs path=, the folder that holds one sub-folder per "
+                             "class (or train/ and validation/ folders of class folders)")
+        root = Path(path).expanduser()
+        if not root.is_dir():
+            raise FileNotFoundError(f"image folder {str(root)!r} does not exist; pass path= a "
+                                    "folder holding one sub-folder of images per class")
+        if (root / "train").is_dir() or (root / "validation").is_dir():
+            if not (root / split).is_dir():
+                raise FileNotFoundError(f"{root} has no {split}/ folder; add {root / split} with "
+                                        "one sub-folder per class")
+            root = root / split
+        elif split == "validation":
+            warnings.warn(f"{root} has no train/ and validation/ folders; the same images serve "
+                          "as the validation split", stacklevel=2)
+        return load_folder(root, skip_corrupt=skip_corrupt)
+    if name == "imagenet2012":
+        from alexnet_keras.data import ilsvrc
+
+        return ilsvrc.load_imagenet2012(split, data_dir=data_dir, manual_dir=manual_dir)
+    return load_tfds(name, split, data_dir=data_dir)
