@@ -1,5 +1,8 @@
 # Every target creates .venv/ on first use, with the pinned dependencies, then runs.
-PYTHON ?= python3
+# Its Python: PYTHON=... when given, else python3 when pyproject.toml's requires-python allows it,
+# else the newest allowed python3.X on the PATH; with none, tools/find-python says how to get one
+# and nothing is created. A .venv/ on a Python that is not allowed is made again.
+PYTHON ?=
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
@@ -9,7 +12,11 @@ export MPLBACKEND ?= agg
 .PHONY: demo test test-package test-notebooks lab bench summary clean-venv
 
 $(STAMP): pyproject.toml constraints.txt
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@if ! PYTHON=$(PY) sh tools/find-python >/dev/null 2>&1; then \
+		python=$$(PYTHON='$(PYTHON)' sh tools/find-python) || exit 1; \
+		rm -rf $(VENV); echo "Creating $(VENV)/ with $$python"; \
+		"$$python" -m venv $(VENV) || { rm -rf $(VENV); exit 1; }; \
+	fi
 	$(PY) -m pip install -c constraints.txt -e ".[dev,torch]"
 	touch $(STAMP)
 

@@ -12,9 +12,11 @@ from alexnet_keras.model import (
     LocalResponseNormalization,
     TowerConv2D,
     alexnet,
+    decode_predictions,
     format_table,
     layer_table,
     paper_initializers,
+    preprocess_input,
     small_convnet,
 )
 from alexnet_keras.training.metrics import TopKError
@@ -29,8 +31,10 @@ __all__ = [
     "TowerConv2D",
     "VARIANTS",
     "alexnet",
+    "decode_predictions",
     "format_table",
     "layer_table",
     "paper_initializers",
+    "preprocess_input",
     "small_convnet",
 ]

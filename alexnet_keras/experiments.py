@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import keras
 import numpy as np
 
+from alexnet_keras.checks import check_choice
 from alexnet_keras.model.architecture import small_convnet
 
 DATASETS = ("digits", "cifar10")
@@ -28,6 +29,7 @@ def load_images(name: str = "digits", *, data_dir: str | None = None) -> tuple[n
     preprocessing: "subtracting the mean activity over the training set from each pixel"), and int64
     labels.
     """
+    check_choice("name", name, DATASETS)
     if name == "digits":
         from sklearn.datasets import load_digits
 
@@ -41,8 +43,6 @@ def load_images(name: str = "digits", *, data_dir: str | None = None) -> tuple[n
             tfds.load("cifar10", split="train", as_supervised=True, batch_size=-1, data_dir=data_dir)
         )
         images, labels = images.astype("float32"), labels.astype("int64")
-    else:
-        raise ValueError(f"name must be one of {DATASETS}; received {name!r}")
     return images - images.mean(axis=0, keepdims=True), labels
 
 
@@ -122,7 +122,7 @@ def train_small_convnet(
     """
     keras.utils.set_random_seed(seed)
     model = small_convnet(
-        activation=activation, num_classes=int(labels.max()) + 1, input_shape=images.shape[1:]
+        activation=activation, classes=int(labels.max()) + 1, input_shape=images.shape[1:]
     )
     model.compile(
         optimizer=keras.optimizers.SGD(learning_rate, momentum=momentum),

@@ -8,32 +8,33 @@ import os
 import numpy as np
 
 
+def read_csv_log(path: str) -> dict[str, list[float]]:
+    """The trainer's CSV log (``training_log.csv``, one row per epoch) as ``{column: [value per epoch]}``."""
+    with open(path, newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    return {key: [float(row[key]) for row in rows] for key in (rows[0] if rows else {})}
+
+
 def _history_dict(history_or_csv_path) -> dict[str, list[float]]:
     if isinstance(history_or_csv_path, (str, os.PathLike)):
-        with open(history_or_csv_path, newline="") as handle:
-            rows = list(csv.DictReader(handle))
-        return {key: [float(row[key]) for row in rows] for key in (rows[0] if rows else {})}
+        return read_csv_log(history_or_csv_path)
     history = getattr(history_or_csv_path, "history", history_or_csv_path)  # keras History
     return {key: [float(v) for v in values] for key, values in dict(history).items()}
 
 
 def plot_history(history_or_csv_path, path: str | None = None):
-    """Plot loss, top-1 error and top-5 error (training and validation) per epoch.
+    """Plot loss, top-1 error and top-5 error (training and validation) per epoch, and the rate.
 
     Args:
         history_or_csv_path: a ``keras.callbacks.History``, a ``{metric: [value per epoch]}`` dict,
             or the path of the trainer's CSV log.
-        path: where to save the PNG (folders are created); ``None`` only returns the figure.
+        path: where to save the PNG (folders are created). The figure is then drawn on its own
+            ``matplotlib.figure.Figure``, outside pyplot: matplotlib's backend and pyplot's figures
+            stay as they were (the trainer calls this). ``None``: a pyplot figure, for notebooks.
 
     Returns:
         The matplotlib figure.
     """
-    import matplotlib
-
-    if path is not None and matplotlib.get_backend().lower() not in ("agg", "module://matplotlib_inline.backend_inline"):
-        matplotlib.use("agg", force=False)
-    import matplotlib.pyplot as plt
-
     history = _history_dict(history_or_csv_path)
     if not history:
         raise ValueError("the history is empty: nothing to plot")
@@ -42,8 +43,14 @@ def plot_history(history_or_csv_path, path: str | None = None):
     panels = [("loss", "cross-entropy loss"), ("top1_error", "top-1 error"), ("top5_error", "top-5 error")]
     panels = [(key, title) for key, title in panels if key in history or f"val_{key}" in history]
     has_lr = "learning_rate" in history
-    figure, axes = plt.subplots(1, len(panels) + has_lr, figsize=(4 * (len(panels) + has_lr), 3.2))
-    axes = list(axes) if hasattr(axes, "__len__") else [axes]
+    size = (4 * (len(panels) + has_lr), 3.2)
+    if path is None:
+        figure = _pyplot().figure(figsize=size)
+    else:
+        from matplotlib.figure import Figure
+
+        figure = Figure(figsize=size)
+    axes = figure.subplots(1, len(panels) + has_lr, squeeze=False)[0]
     for axis, (key, title) in zip(axes, panels):
         for prefix, label in (("", "training"), ("val_", "validation")):
             if prefix + key in history:
@@ -57,14 +64,13 @@ def plot_history(history_or_csv_path, path: str | None = None):
         axis.plot(epochs, history["learning_rate"], marker="o", markersize=3, color="gray")
         if min(history["learning_rate"]) > 0:  # warm-up starts at 0, which a log axis cannot show
             axis.set_yscale("log")
-        axis.set_title("learning rate (end of epoch)")
+        axis.set_title("learning rate (epoch's last step)")
         axis.set_xlabel("epoch")
         axis.grid(alpha=0.3)
     figure.tight_layout()
     if path is not None:
         os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
         figure.savefig(path, dpi=100)
-        plt.close(figure)
     return figure
 
 

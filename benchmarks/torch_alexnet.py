@@ -1,4 +1,5 @@
-"""PyTorch reference for the training-step benchmark: the paper's two-tower AlexNet, eager, on CPU.
+"""PyTorch reference for the training-step benchmark: the paper's two-tower AlexNet on CPU, eager or
+compiled with ``torch.compile`` (TorchInductor), the strongest way a PyTorch user would run it.
 
 Used only by ``python -m alexnet_keras bench train`` (which runs this file in a subprocess so the two
 frameworks' thread pools never compete) and by ``benchmarks/gpu_jax_vs_torch.py``. The network is the
@@ -11,7 +12,9 @@ one ``alexnet_keras.alexnet("paper")`` builds (Krizhevsky et al. 2012, Section 3
 - dropout 0.5 after fc6 and fc7; SGD, momentum 0.9, learning rate 0.01, weight decay 5e-4 (coupled,
   as in the paper and in the Keras side of the benchmark).
 
-Run alone: ``python benchmarks/torch_alexnet.py --batch-size 64 --steps 5`` prints a JSON line.
+Run alone: ``python benchmarks/torch_alexnet.py --batch-size 64 --steps 5 [--compile]`` prints a JSON
+line. With ``--compile`` the model (forward and, through AOTAutograd, backward) is compiled once in the
+warm-up; compilation time is not timed, as XLA's is not on the Keras side.
 """
 
 from __future__ import annotations
@@ -70,7 +73,8 @@ class TrainingStep:
     """The eager training step (forward, cross-entropy, backward, SGD update) on one fixed batch."""
 
     def __init__(self, *, batch_size: int, image_size: int, num_classes: int,
-                 threads: int | None = None, channels_last: bool = False, seed: int = 0):
+                 threads: int | None = None, channels_last: bool = False, compile: bool = False,
+                 seed: int = 0):
         if threads:
             torch.set_num_threads(threads)
         torch.manual_seed(seed)
@@ -86,11 +90,13 @@ class TrainingStep:
             self.model = self.model.to(memory_format=torch.channels_last)
             self.images = self.images.contiguous(memory_format=torch.channels_last)
         self.model.train()
-        self.setting = "eager" + (", channels_last" if channels_last else "") + ", float32"
+        self.forward = torch.compile(self.model) if compile else self.model
+        self.setting = ("torch.compile" if compile else "eager") + (
+            ", channels_last" if channels_last else "") + ", float32"
 
     def __call__(self) -> float:
         self.optimizer.zero_grad(set_to_none=True)
-        loss = self.loss_fn(self.model(self.images), self.labels)
+        loss = self.loss_fn(self.forward(self.images), self.labels)
         loss.backward()
         self.optimizer.step()
         return loss.item()  # .item() waits for the step, as Keras' train_on_batch does
@@ -123,13 +129,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=1, help="timed rounds; the median is reported")
     parser.add_argument("--threads", type=int, default=None, help="torch.set_num_threads")
     parser.add_argument("--channels-last", action="store_true")
+    parser.add_argument("--compile", action="store_true", help="torch.compile the model (inductor)")
     parser.add_argument("--serve", action="store_true",
                         help="warm up, then time --steps steps for each line read on stdin and "
                         "print a JSON line each time (bench train interleaves rounds this way)")
     args = parser.parse_args(argv)
     step = TrainingStep(
         batch_size=args.batch_size, image_size=args.image_size, num_classes=args.num_classes,
-        threads=args.threads, channels_last=args.channels_last,
+        threads=args.threads, channels_last=args.channels_last, compile=args.compile,
     )
     for _ in range(args.warmup):
         step()

@@ -23,29 +23,31 @@ def _batches(dataset, n):
 
 def test_published_imagenet_constants():
     assert augment.IMAGENET_MEAN == (123.68, 116.779, 103.939)
-    assert augment.IMAGENET_EIGENVALUES == (55.4625, 4.794, 1.1475)
     vectors = np.array(augment.IMAGENET_EIGENVECTORS)
     # columns are (nearly) orthonormal eigenvectors
     np.testing.assert_allclose(vectors.T @ vectors, np.eye(3), atol=2e-3)
 
 
-def test_pca_lighting_matches_paper_formula():
+def test_pca_lighting_matches_paper_formula_on_the_unit_scale():
     rng = np.random.default_rng(0)
     image = rng.uniform(0, 255, (5, 4, 3)).astype(np.float32)
     alpha = np.array([0.3, -1.2, 2.0], np.float32)
-    values = np.array(augment.IMAGENET_EIGENVALUES)
+    values = np.array([0.2175, 0.0188, 0.0045])  # fb.resnet.torch: covariance of 0..1 pixels
     vectors = np.array(augment.IMAGENET_EIGENVECTORS)
-    # Section 4.1: add [p1 p2 p3][a1 l1, a2 l2, a3 l3]^T to every pixel
-    shift = np.column_stack([vectors[:, i] for i in range(3)]) @ (alpha * values)
-    expected = image + shift
+    # Section 4.1: add [p1 p2 p3][a1 l1, a2 l2, a3 l3]^T to every pixel, on the 0..1 scale,
+    # carried to 0..255 pixels by 255
+    unit_shift = np.column_stack([vectors[:, i] for i in range(3)]) @ (alpha * values)
+    expected = image + 255 * unit_shift
     got = augment.pca_lighting(image, alpha=alpha).numpy()
     np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-4)
+    on_unit_scale = augment.pca_lighting(image / 255, alpha=alpha, pixel_scale=1.0).numpy()
+    np.testing.assert_allclose(on_unit_scale, image / 255 + unit_shift, rtol=1e-5, atol=1e-6)
 
 
 def test_pca_lighting_draws_one_alpha_per_image_with_std():
     images = tf.zeros([2000, 1, 2, 3])
     out = augment.pca_lighting(images, seed=[1, 2], std=0.1, eigenvalues=(1.0, 1.0, 1.0),
-                               eigenvectors=np.eye(3)).numpy()
+                               eigenvectors=np.eye(3), pixel_scale=1.0).numpy()
     assert np.all(out[:, :, 0] == out[:, :, 1])  # one shift per image, the same for every pixel
     np.testing.assert_allclose(out[:, 0, 0].std(0), 0.1, rtol=0.1)
     again = augment.pca_lighting(images, seed=[1, 2], std=0.1).numpy()
@@ -213,10 +215,12 @@ def test_compute_mean_and_rgb_pca_match_numpy():
     np.testing.assert_allclose(mean, images.reshape(-1, 3).mean(0), atol=1e-6)
     values, vectors = augment.compute_rgb_pca(dataset, resize_size=16)
     pixels = images.reshape(-1, 3) / 255.0
-    expected = np.sort(np.linalg.eigvalsh(np.cov(pixels.T, bias=True)))[::-1] * 255
+    expected = np.sort(np.linalg.eigvalsh(np.cov(pixels.T, bias=True)))[::-1]  # 0..1 scale
     np.testing.assert_allclose(values, expected, rtol=1e-6)
     np.testing.assert_allclose(np.abs(vectors[:, 0]), direction, atol=0.02)
     assert vectors[0, 0] < 0
+    image_mean = augment.compute_mean(dataset, per_pixel=True, resize_size=16)
+    np.testing.assert_allclose(image_mean, images.mean(0), atol=1e-6)
 
 
 @pytest.mark.parametrize("kwargs, message", [
@@ -234,3 +238,90 @@ def test_default_resize_size_follows_the_paper():
     assert augment.default_resize_size(224) == 256
     assert augment.default_resize_size(227) == 256
     assert augment.default_resize_size(112) == 128
+
+
+# ---- one code path: the pipelines are the public ops composed ----------------------------------
+
+def test_random_crop_is_tf_stateless_random_crop_at_random_crop_offset():
+    image = tf.reshape(tf.range(20 * 30 * 3), [20, 30, 3])
+    for s in range(20):
+        seed = [4, s]
+        offset = augment.random_crop_offset(20, 30, 7, seed).numpy()
+        expected = tf.image.stateless_random_crop(image, [7, 7, 3], seed=seed)
+        np.testing.assert_array_equal(augment.random_crop(image, 7, seed), expected)
+        np.testing.assert_array_equal(augment.crop_at(image, offset, 7), expected)
+
+
+def _by_hand(encoded, seeds, *, image_size, resize_size, mean, window_decode):
+    """The training pipeline's example, written out with the public ops in the paper's order."""
+    crop_seed, flip_seed, lighting_seed = seeds
+    offset = augment.random_crop_offset(resize_size, resize_size, image_size, crop_seed)
+    if window_decode:  # the pipeline's own decoding of the window
+        patch = augment.decode_patch(encoded, offset[0], offset[1], image_size=image_size,
+                                     resize_size=resize_size)
+    else:  # decode the whole central square, then crop it
+        square = augment.decode_central_square(encoded, resize_size)
+        patch = augment.random_crop(tf.cast(square, tf.float32), image_size, crop_seed)
+    mean = np.asarray(mean, np.float32)
+    patch_mean = mean if mean.ndim == 1 else augment.crop_at(mean, offset, image_size)
+    patch = augment.subtract_mean(patch, patch_mean)
+    patch = augment.random_flip(patch, flip_seed)
+    return augment.pca_lighting(patch, seed=lighting_seed).numpy()
+
+
+@pytest.mark.parametrize("cache", [False, True])
+@pytest.mark.parametrize("per_pixel_mean", [False, True])
+def test_training_pipeline_equals_the_ops_composed_by_hand(cache, per_pixel_mean):
+    count, image_size, resize_size = 6, 40, 48
+    source = _encoded_dataset(count, size=(90, 70), labels=list(range(count)))
+    encoded = [e for e, _ in source]
+    mean = (np.random.default_rng(0).uniform(0, 255, (resize_size, resize_size, 3))
+            if per_pixel_mean else (100.0, 110.0, 120.0))
+    stream = augment.training_pipeline(source, batch_size=3, image_size=image_size, seed=9,
+                                       resize_size=resize_size, mean=mean, cache=cache)
+    batches = _batches(stream, 4)  # two epochs
+    for step, (images, labels) in enumerate(batches):
+        epoch, first = divmod(3 * step, count)
+        for row, label in enumerate(labels):
+            seeds = augment.augmentation_seeds(9, epoch, first + row)
+            kwargs = dict(image_size=image_size, resize_size=resize_size, mean=mean)
+            if not cache:  # exactly the ops on the same window
+                expected = _by_hand(encoded[label], seeds, window_decode=True, **kwargs)
+                np.testing.assert_allclose(images[row], expected, rtol=1e-5, atol=1e-3)
+            # full decode -> crop -> ...: equal up to JPEG decoding and resampling (which differ
+            # most along the shapes' sharp edges)
+            expected = _by_hand(encoded[label], seeds, window_decode=False, **kwargs)
+            assert np.median(np.abs(images[row] - expected)) < 3
+
+
+def test_training_pipeline_flips_and_lights_each_example_like_the_ops():
+    # Nothing but the flip and the lighting differ between these two streams, example by example.
+    source = _encoded_dataset(4, size=(90, 70), labels=list(range(4)))
+    kwargs = dict(batch_size=4, image_size=40, resize_size=48, seed=3, mean=(0, 0, 0))
+    plain = _batches(augment.training_pipeline(source, flip=False, lighting_std=0.0, **kwargs), 1)
+    augmented = _batches(augment.training_pipeline(source, **kwargs), 1)
+    (x0, y0), (x1, y1) = plain[0], augmented[0]
+    np.testing.assert_array_equal(y0, y1)
+    for row in range(4):
+        _, flip_seed, lighting_seed = augment.augmentation_seeds(3, 0, row)
+        expected = augment.pca_lighting(augment.random_flip(x0[row], flip_seed), seed=lighting_seed)
+        np.testing.assert_allclose(x1[row], expected, rtol=1e-5, atol=1e-3)
+
+
+def test_evaluation_pipeline_subtracts_the_mean_image_cropped_like_the_patches():
+    source = _encoded_dataset(2, size=(90, 70))
+    mean = np.random.default_rng(1).uniform(0, 255, (48, 48, 3)).astype(np.float32)
+    kwargs = dict(batch_size=2, image_size=40, resize_size=48)
+    for ten_crops, crop in ((False, augment.center_crop), (True, augment.ten_crop)):
+        zero = _batches(augment.evaluation_pipeline(source, mean=(0, 0, 0), ten_crops=ten_crops,
+                                                    **kwargs), 1)[0][0]
+        minus = _batches(augment.evaluation_pipeline(source, mean=mean, ten_crops=ten_crops,
+                                                     **kwargs), 1)[0][0]
+        np.testing.assert_allclose(zero - minus, np.broadcast_to(crop(mean, 40), zero.shape),
+                                   atol=1e-3)
+
+
+def test_a_mean_image_of_the_wrong_size_is_a_value_error():
+    with pytest.raises(ValueError, match=r"\[48, 48, 3\] mean image.*got shape \[64, 64, 3\]"):
+        augment.training_pipeline(_encoded_dataset(4), batch_size=2, image_size=40,
+                                  resize_size=48, mean=np.zeros((64, 64, 3)))

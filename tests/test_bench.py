@@ -28,7 +28,8 @@ def test_bench_train_ends_with_images_per_second():
         import torch  # noqa: F401
     except ImportError:
         return
-    assert "torch" in out and "x\n" in out  # the PyTorch line and the Keras/PyTorch ratios
+    assert "torch" in out and "x\n" in out  # the PyTorch lines and the Keras/PyTorch ratios
+    assert "torch.compile, float32" in out and "/ torch torch.compile" in out
 
 
 def test_bench_train_rejects_bad_steps():

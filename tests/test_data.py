@@ -111,8 +111,8 @@ def test_folder_source_yields_bytes_and_labels_in_fixed_interleaved_order(folder
 def test_folder_with_split_subfolders_uses_the_split(tmp_path):
     _jpeg(tmp_path / "train" / "a" / "1.jpg")
     _jpeg(tmp_path / "validation" / "a" / "1.jpg")
-    _jpeg(tmp_path / "validation" / "b" / "1.jpg")
-    assert data.load("folder", "validation", path=tmp_path).class_names == ["a", "b"]
+    _jpeg(tmp_path / "validation" / "a" / "2.jpg")
+    assert data.load("folder", "validation", path=tmp_path).num_examples == 2
     assert data.load("folder", "train", path=tmp_path).num_examples == 1
 
 
@@ -197,7 +197,7 @@ def test_folder_without_class_folders_is_an_error(tmp_path):
 
 def test_non_image_files_are_reported_not_silently_dropped(folder):
     (folder / "cat" / "notes.txt").write_text("hello")
-    with pytest.warns(UserWarning, match=r"ignored 1 file.*notes\.txt"):
+    with pytest.warns(UserWarning, match=r"left out 1 file.*notes\.txt \(no image extension"):
         assert data.load("folder", path=folder).num_examples == 6
 
 
@@ -216,3 +216,111 @@ def test_tfds_sources_yield_encoded_images_through_the_pipelines(name, first_byt
         images, labels = next(iter(augment.training_pipeline(source, batch_size=3,
                                                              image_size=67)))
     assert images.shape == (3, 67, 67, 3) and labels.shape == (3,)
+
+
+# ---- nothing lost: the offline generator deletes only what it wrote ----------------------------
+
+def test_offline_generation_never_deletes_a_folder_it_did_not_write(tmp_path):
+    mine = tmp_path / "offline" / "cat" / "my_photo.jpg"
+    _jpeg(mine)
+    with pytest.raises(FileExistsError, match=r"offline exists and was not written by "
+                                              r"generate_offline.*move it away"):
+        offline.generate_offline(tmp_path / "offline", train_per_class=1, validation_per_class=1,
+                                 image_size=(40, 30), num_classes=1)
+    assert mine.exists()
+
+
+def test_offline_generation_keeps_a_generated_set_that_holds_user_files(tmp_path):
+    kwargs = dict(train_per_class=1, validation_per_class=1, image_size=(40, 30), num_classes=1)
+    root = offline.generate_offline(tmp_path / "o", **kwargs)
+    extra = _jpeg(root / "train" / "arrow" / "my_arrow.jpg")
+    with pytest.raises(FileExistsError, match=r"1 file\(s\) generate_offline did not write.*"
+                                              r"my_arrow\.jpg"):
+        offline.generate_offline(tmp_path / "o", **{**kwargs, "seed": 1})
+    assert extra.exists()
+    extra.unlink()  # a set it wrote alone is replaced
+    offline.generate_offline(tmp_path / "o", **{**kwargs, "seed": 1})
+    assert '"seed": 1' in (root / "MANIFEST.json").read_text()
+
+
+# ---- nothing lost: one class list for every split ----------------------------------------------
+
+def test_validation_labels_follow_the_training_classes(tmp_path):
+    for name in ("ant", "bee", "cat"):
+        _jpeg(tmp_path / "train" / name / "1.jpg")
+    _jpeg(tmp_path / "validation" / "bee" / "1.jpg")
+    _jpeg(tmp_path / "validation" / "cat" / "1.jpg")
+    validation = data.load("folder", "validation", path=tmp_path)
+    assert validation.class_names == ["ant", "bee", "cat"]
+    labels = {int(y) for _, y in validation.dataset}
+    assert labels == {1, 2}  # bee and cat keep their training indices
+
+
+def test_validation_class_missing_from_training_is_named(tmp_path):
+    _jpeg(tmp_path / "train" / "ant" / "1.jpg")
+    _jpeg(tmp_path / "validation" / "ant" / "1.jpg")
+    _jpeg(tmp_path / "validation" / "wasp" / "1.jpg")
+    with pytest.raises(ValueError, match=r"class folder\(s\) wasp that the training split lacks"):
+        data.load("folder", "validation", path=tmp_path)
+
+
+# ---- nothing lost: every file is used or reported ----------------------------------------------
+
+def _undecodable_jpeg(path):
+    """A JPEG whose header and end marker pass the quick check but whose Huffman table is bogus."""
+    good = bytearray(_jpeg(path).read_bytes())
+    table = good.index(b"\xff\xc4")
+    good[table + 5:table + 21] = b"\xff" * 16
+    path.write_bytes(bytes(good))
+    return path
+
+
+def test_images_in_nested_folders_belong_to_their_class(folder):
+    _jpeg(folder / "cat" / "indoors" / "sofa.jpg")
+    source = data.load("folder", path=folder)
+    assert source.num_examples == 7
+    index = source.files[0].index(str(folder / "cat" / "indoors" / "sofa.jpg"))
+    assert source.class_names[source.files[1][index]] == "cat"
+
+
+def test_loose_images_at_the_root_are_reported(folder):
+    _jpeg(folder / "loose.jpg")
+    with pytest.warns(UserWarning, match=r"left out 1 file.*loose\.jpg \(not inside a class"):
+        source = data.load("folder", path=folder)
+    assert source.left_out == [(str(folder / "loose.jpg"),
+                                "not inside a class folder (cannot be labelled)")]
+
+
+def test_a_symlink_to_nowhere_is_a_corrupt_image_named(folder):
+    (folder / "dog" / "gone.jpg").symlink_to(folder / "nowhere.jpg")
+    with pytest.raises(data.CorruptImageError, match=r"gone\.jpg is a symlink to .*nowhere\.jpg"):
+        data.load("folder", path=folder)
+    with pytest.warns(UserWarning, match="skipped 1 corrupt"):
+        source = data.load("folder", path=folder, skip_corrupt=True)
+    assert source.skipped == [str(folder / "dog" / "gone.jpg")]
+
+
+def test_an_image_that_passes_the_header_check_but_does_not_decode_is_named(folder):
+    bad = _undecodable_jpeg(folder / "cat" / "bogus.jpg")
+    data.check_image_file(bad)  # the quick check cannot see it
+    with pytest.raises(data.CorruptImageError, match=r"bogus\.jpg does not decode"):
+        data.load("folder", path=folder)
+    with pytest.warns(UserWarning, match="skipped 1 corrupt"):
+        source = data.load("folder", path=folder, skip_corrupt=True)
+    assert source.num_examples == 6 and source.skipped == [str(bad)]
+    images, _ = _decode_all(source)  # what remains decodes
+    assert images.shape[0] == 6
+
+
+def test_offline_passes_skip_corrupt_through(tmp_path, monkeypatch):
+    small = functools.partial(offline.generate_offline, train_per_class=1,
+                              validation_per_class=1, image_size=(64, 48))
+    monkeypatch.setattr(offline, "generate_offline", small)
+    data.load("offline", "validation", data_dir=tmp_path)
+    broken = tmp_path / "offline" / "validation" / "star" / "star_0000.jpg"
+    broken.write_bytes(broken.read_bytes()[:200])
+    with pytest.raises(data.CorruptImageError, match=r"star_0000\.jpg is a truncated JPEG"):
+        data.load("offline", "validation", data_dir=tmp_path)
+    with pytest.warns(UserWarning, match="left out 1 file"):
+        source = data.load("offline", "validation", data_dir=tmp_path, skip_corrupt=True)
+    assert source.skipped == [str(broken)] and source.num_examples == len(offline.CLASS_NAMES) - 1

@@ -57,7 +57,7 @@ def test_notebook_figures_draw():
 
     run = Run("relu", 0.01, 0, [0.5, 0.2], [0, 10], {"conv1": [1.0, 0.5]})
     figures = [
-        plots.plot_parameters_and_compute(layer_table(alexnet(input_shape=(67, 67, 3), num_classes=10))),
+        plots.plot_parameters_and_compute(layer_table(alexnet(input_shape=(67, 67, 3), classes=10))),
         plots.plot_lrn_effect(LocalResponseNormalization(), np.linspace(0, 300, 5), [0, 100]),
         plots.plot_activation_derivatives(),
         plots.plot_training_error({"relu": [[0.5, 0.2]], "tanh": [[0.7, 0.4]]}, 0.25),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import tarfile
 
 import numpy as np
@@ -84,3 +85,27 @@ def test_tfds_builds_imagenet2012_from_the_miniature_and_trains_from_it(manual_d
     # a second load reuses the prepared data without the tars
     again = data.load("imagenet2012", "validation", data_dir=tmp_path, manual_dir=tmp_path / "gone")
     assert again.num_examples == 12
+
+
+def test_a_corrupt_member_of_the_tars_is_named_before_building(tmp_path):
+    ilsvrc.build_miniature_ilsvrc2012(tmp_path, num_validation=2, train_per_synset=1,
+                                      image_size=(32, 24))
+    ilsvrc.check_tar_images(tmp_path)  # the miniature itself is sound
+    # a truncated download of one image inside a per-synset tar of the train tar
+    with tarfile.open(tmp_path / "ILSVRC2012_img_train.tar") as train:
+        members = [(m.name, train.extractfile(m).read()) for m in train]
+    synset_tar, payload = members[0]
+    inner = io.BytesIO()
+    with tarfile.open(fileobj=io.BytesIO(payload)) as old, \
+            tarfile.open(fileobj=inner, mode="w") as new:
+        for member in old:
+            image = old.extractfile(member).read()
+            ilsvrc._jpeg_member(new, member.name, image[: len(image) // 2])
+    with tarfile.open(tmp_path / "ILSVRC2012_img_train.tar", "w") as train:
+        ilsvrc._jpeg_member(train, synset_tar, inner.getvalue())
+        for name, data_ in members[1:]:
+            ilsvrc._jpeg_member(train, name, data_)
+    member = f"{synset_tar}/{synset_tar[:-4]}_1.JPEG"
+    with pytest.raises(data.CorruptImageError,
+                       match=rf"img_train\.tar: {member} is a truncated JPEG.*Download"):
+        data.load("imagenet2012", "train", data_dir=tmp_path / "tfds", manual_dir=tmp_path)

@@ -1,10 +1,11 @@
 """LocalResponseNormalization against the paper's formula (Section 3.3) and TensorFlow's op."""
 
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 
-from alexnet_keras import LocalResponseNormalization
+from alexnet_keras import LocalResponseNormalization, TowerConv2D
 
 
 def paper_lrn(a, k=2.0, n=5, alpha=1e-4, beta=0.75):
@@ -87,3 +88,25 @@ def test_lrn_gradient_matches_tensorflow_op(large_activations):
         ours = tf.reduce_sum(LocalResponseNormalization()(x) ** 2)
         theirs = tf.reduce_sum(tf.nn.local_response_normalization(x, 2, 2.0, 1e-4, 0.75) ** 2)
     np.testing.assert_allclose(tape.gradient(ours, x), tape.gradient(theirs, x), rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize("implementation", ["split", "groups"])
+def test_tower_conv_honours_strides(implementation):
+    layer = TowerConv2D(8, 3, towers=2, strides=2, padding="valid", implementation=implementation)
+    x = np.random.default_rng(5).normal(size=(1, 9, 9, 6)).astype("float32")
+    assert tuple(layer(x).shape) == (1, 4, 4, 8)
+    assert layer.compute_output_shape((1, 9, 9, 6)) == (1, 4, 4, 8)
+    clone = TowerConv2D.from_config(layer.get_config())
+    assert clone.strides == 2 and tuple(clone(x).shape) == (1, 4, 4, 8)
+
+
+def test_seeded_tower_initializer_gives_each_tower_its_own_draw():
+    def kernels():
+        init = keras.initializers.RandomNormal(stddev=0.01, seed=5)
+        layer = TowerConv2D(64, 3, towers=2, kernel_initializer=init)
+        layer.build((1, 8, 8, 32))
+        return layer.tower_kernels()
+
+    first, second = kernels()
+    assert not np.allclose(first, second)
+    np.testing.assert_array_equal(kernels()[1], second)  # still deterministic for a fixed seed

@@ -1,5 +1,6 @@
 """The trainer's pieces: the paper's optimiser, schedules, global batch, metrics, callbacks, fit, CLI."""
 
+import json
 import math
 import os
 import sys
@@ -13,11 +14,13 @@ import keras  # noqa: E402
 
 from alexnet_keras.training import distribute  # noqa: E402
 from alexnet_keras.training.callbacks import (  # noqa: E402
+    LearningRateLogger,
     PaperLearningRateDrops,
+    TerminateOnNaNWithAdvice,
     TrainingDivergedError,
-    latest_backup_epoch,
     write_atomically,
 )
+from alexnet_keras.training.backup import latest_backup_epoch  # noqa: E402
 from alexnet_keras.training.metrics import TopKError, top_k_errors  # noqa: E402
 from alexnet_keras.training.optimizer import PaperSGD, build_optimizer, learning_rate_schedule  # noqa: E402
 from alexnet_keras.cli import config_from_args  # noqa: E402
@@ -28,7 +31,8 @@ from alexnet_keras.training import (  # noqa: E402
     format_metrics_table,
     xla_enabled,
 )
-from test_train_support import StepMarker, tiny_datasets, tiny_model  # noqa: E402
+from alexnet_keras.training.fit import TrainingInterrupted, progress_verbosity  # noqa: E402
+from train_helpers import StepMarker, tiny_datasets, tiny_model  # noqa: E402
 
 # ------------------------------------------------------------------------------------ optimiser
 
@@ -142,6 +146,16 @@ def test_auto_strategy_follows_tf_config_and_gpus(monkeypatch):
         distribute.resolve_strategy_name("horovod")
 
 
+def test_tf_config_is_read_by_tensorflows_resolver(monkeypatch):
+    cluster = {"chief": ["localhost:1"], "worker": ["localhost:2", "localhost:3"]}
+    monkeypatch.setenv("TF_CONFIG", json.dumps({"cluster": cluster, "task": {"type": "worker", "index": 0}}))
+    assert distribute.cluster_workers() == 3
+    assert not distribute.is_chief() and distribute.task_id() == "worker-0"  # the chief is named
+    monkeypatch.setenv("TF_CONFIG", "{cluster: [")
+    with pytest.raises(ValueError, match="TF_CONFIG is not valid JSON"):
+        distribute.is_chief()
+
+
 def test_default_strategy_has_one_replica():
     assert distribute.make_strategy("default").num_replicas_in_sync == 1
 
@@ -208,7 +222,7 @@ def test_fit_writes_checkpoints_log_and_curves(tmp_path):
     for key in ("best", "last", "csv", "plot", "config"):
         assert os.path.getsize(paths[key]) > 0, key
     assert os.listdir(paths["tensorboard"])
-    assert not os.path.exists(paths["backup"])  # removed after a finished run
+    assert sorted(os.listdir(paths["backup"])) == ["epoch-00001.npz", "epoch-00002.npz"]  # kept
     assert list(result.history["epoch"]) == [0, 1]
     assert {"loss", "top1_error", "top5_error", "val_top1_error", "learning_rate"} <= set(result.history)
     model = keras.models.load_model(paths["last"])
@@ -248,6 +262,134 @@ def test_global_batch_not_dividing_across_replicas_fails_before_training(tmp_pat
         fit(config, strategy=TwoReplicas(), datasets=lambda *a: None)
 
 
+def test_csv_learning_rate_is_the_rate_used_in_that_epoch(tmp_path):
+    """The step schedule drops at the first step of epoch 2: epoch 1's row shows the rate before."""
+    config = _config(tmp_path, schedule="step", step_epochs=1, epochs=2)
+    result = _fit_tiny(config)
+    np.testing.assert_allclose(result.history["learning_rate"], [0.02, 0.002], rtol=1e-6)
+
+
+def test_paper_drop_shows_in_the_epoch_after_it(tmp_path):
+    logger = LearningRateLogger()
+    model = tiny_model(None, 4)
+    model.compile(optimizer=keras.optimizers.SGD(0.01), loss="sparse_categorical_crossentropy")
+    drops = PaperLearningRateDrops(patience=1, verbose=0)
+    for callback in (logger, drops):
+        callback.set_model(model)
+    rows = []
+    for epoch, error in enumerate([0.9, 0.9, 0.9]):  # no improvement after the first epoch
+        logs = {"val_top1_error": error}
+        logger.on_epoch_begin(epoch)
+        for callback in (drops, logger):  # the drop runs first: the log must not show it early
+            callback.on_epoch_end(epoch, logs)
+        rows.append(logs["learning_rate"])
+    np.testing.assert_allclose(rows, [0.01, 0.01, 0.001], rtol=1e-6)
+
+
+def test_run_without_tensorboard_names_no_tensorboard_path(tmp_path):
+    result = _fit_tiny(_config(tmp_path, epochs=1, tensorboard=False))
+    assert "tensorboard" not in result.paths
+    assert not os.path.exists(os.path.join(result.paths["output"], "logs"))
+
+
+def test_ctrl_c_ends_with_how_to_resume_and_keeps_the_finished_epochs(tmp_path):
+    class CtrlC(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            self.epoch = epoch
+
+        def on_train_batch_end(self, batch, logs=None):
+            if (self.epoch, batch) == (1, 2):
+                raise KeyboardInterrupt
+
+    config = _config(tmp_path, epochs=2)
+    with pytest.raises(TrainingInterrupted, match="1 of 2 epochs are saved .* run the same command"):
+        fit(config, build_model=lambda c, n: tiny_model(c, n, dropout=0.3), datasets=tiny_datasets,
+            callbacks=[CtrlC()])
+    assert latest_backup_epoch(os.path.join(config.output, "backup")) == 1
+    assert _fit_tiny(config).initial_epoch == 1
+
+
+def test_cli_prints_one_line_on_ctrl_c(monkeypatch, capsys):
+    import importlib
+
+    from alexnet_keras import cli
+
+    def interrupted(config):
+        raise TrainingInterrupted("Interrupted: 3 of 90 epochs are saved in runs/x; run the same "
+                                  "command to resume from there.")
+
+    monkeypatch.setattr(importlib.import_module("alexnet_keras.training.fit"), "fit", interrupted)
+    assert cli.main(["train", "--dataset", "offline", "--output", "runs/x"]) == 130
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["Interrupted: 3 of 90 epochs are saved in runs/x; run the same command to resume "
+                   "from there."]
+
+
+def test_tpu_address_reaches_the_strategy(tmp_path, monkeypatch):
+    seen = {}
+
+    def make_strategy(name, **kwargs):
+        seen.update(kwargs, name=name)
+        raise RuntimeError("no TPU here")
+
+    monkeypatch.setattr(distribute, "make_strategy", make_strategy)
+    config = _config(tmp_path, strategy="tpu", tpu_address="grpc://10.0.0.2:8470")
+    with pytest.raises(RuntimeError, match="no TPU here"):
+        fit(config)
+    assert seen == {"name": "tpu", "tpu": "grpc://10.0.0.2:8470"}
+
+
+def test_auto_verbosity_is_one_line_per_epoch_unless_on_a_terminal(monkeypatch):
+    class Stream:
+        def __init__(self, tty):
+            self.tty = tty
+
+        def isatty(self):
+            return self.tty
+
+    monkeypatch.setattr(sys, "stdout", Stream(False))
+    assert progress_verbosity("auto") == 2
+    monkeypatch.setattr(sys, "stdout", Stream(True))
+    assert progress_verbosity("auto") == 1
+    assert progress_verbosity(0) == 0
+
+
+def test_nan_stop_without_raising_stops_training_gracefully(tmp_path, capsys):
+    steps = tmp_path / "steps.txt"
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2, activation="softmax")])
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    images, labels = np.full((32, 3), np.nan, "float32"), np.zeros(32, "int64")
+    history = model.fit(images, labels, batch_size=8, epochs=3, verbose=0,
+                        callbacks=[TerminateOnNaNWithAdvice(raise_error=False), StepMarker.make(str(steps))])
+    assert len(history.epoch) == 1
+    assert len(steps.read_text().splitlines()) == 1  # stopped after the first batch
+    assert "lower learning rate" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_train_logged_to_a_file_is_plain_lines_and_a_rerun_says_complete(tmp_path):
+    import subprocess
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", CUDA_VISIBLE_DEVICES="", MPLBACKEND="agg")
+    command = [sys.executable, "-m", "alexnet_keras", "train", "--demo", "--epochs", "1",
+               "--steps-per-epoch", "2", "--batch-size", "8", "--image-size", "67",
+               "--validation-steps", "2", "--no-tensorboard", "--output", str(tmp_path / "run")]
+    texts = []
+    for run in range(2):
+        log = tmp_path / f"log{run}.txt"
+        with open(log, "w") as handle:  # not a terminal: verbose "auto" must print plain lines
+            code = subprocess.run(command, stdout=handle, stderr=subprocess.STDOUT, cwd=root,
+                                  env=env, timeout=600).returncode
+        texts.append(log.read_text())
+        assert code == 0, texts[-1][-3000:]
+    assert "\r" not in texts[0] and "\x1b[" not in texts[0]
+    assert "2/2 - " in texts[0]  # Keras' one line per epoch
+    assert "TensorBoard" not in texts[0]
+    assert f"{tmp_path / 'run'} is complete: 1 of 1 epochs" in texts[1]
+    assert "Trained" not in texts[1]
+
+
 # -------------------------------------------------------------------------------------- plots, CLI
 
 
@@ -258,6 +400,29 @@ def test_plot_history_accepts_a_history_dict(tmp_path):
                "val_top1_error": [0.9, 0.6], "learning_rate": [0.01, 0.001]}
     plot_history(history, str(tmp_path / "curves.png"))
     assert (tmp_path / "curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_saving_the_curves_leaves_matplotlib_as_it_was(tmp_path):
+    import matplotlib
+    import matplotlib.pyplot as plt
+
+    from alexnet_keras.plots import plot_history
+
+    previous = matplotlib.get_backend()
+    plt.close("all")
+    try:
+        matplotlib.use("svg")  # what a notebook or another program chose
+        plot_history({"loss": [2.0, 1.0]}, str(tmp_path / "curves.png"))
+        assert matplotlib.get_backend() == "svg" and plt.get_fignums() == []
+    finally:
+        matplotlib.use(previous)
+    assert (tmp_path / "curves.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_one_csv_reader_for_the_trainer_and_the_plots():
+    from alexnet_keras import plots, training
+
+    assert training.read_csv_log is plots.read_csv_log
 
 
 def test_cli_flags_map_onto_train_config():

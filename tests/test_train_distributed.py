@@ -14,7 +14,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 
 import numpy as np
 import pytest
@@ -22,7 +21,7 @@ import pytest
 pytestmark = pytest.mark.slow
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SCRIPT = os.path.join(HERE, "test_train_support.py")
+SCRIPT = os.path.join(HERE, "train_helpers.py")
 ROOT = os.path.dirname(HERE)
 TIMEOUT = 300
 
@@ -50,35 +49,18 @@ def _losses(path):
     return [float(line.split()[2]) for line in open(path).read().splitlines()]
 
 
-def _wait_for(predicate, process, what, limit=TIMEOUT):
-    deadline = time.monotonic() + limit
-    while not predicate():
-        if process.poll() is not None:
-            raise AssertionError(f"process ended (rc {process.returncode}) before {what}")
-        if time.monotonic() > deadline:
-            process.kill()
-            raise AssertionError(f"gave up waiting for {what}")
-        time.sleep(0.02)
-
-
 def test_sigkill_mid_epoch_then_same_command_resumes_without_losing_epochs(tmp_path):
-    common = ["--epochs", "4", "--dropout", "0.3", "--step-delay", "0.05"]
+    common = ["--epochs", "4", "--dropout", "0.3"]
     _run([str(tmp_path / "a"), "--weights", str(tmp_path / "a.npz"), *common])
 
-    marker = tmp_path / "steps.txt"
     command = [sys.executable, SCRIPT, str(tmp_path / "b"), "--weights", str(tmp_path / "b.npz"),
-               "--losses", str(marker), *common]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=_env(),
-                               cwd=ROOT)
-
-    def mid_epoch_3():  # epochs 1 and 2 (0 and 1 here) finished, epoch 3 under way
-        return marker.exists() and any(line.startswith("2 3 ") for line in marker.read_text().splitlines())
-
-    _wait_for(mid_epoch_3, process, "the third epoch")
-    process.send_signal(signal.SIGKILL)
-    process.wait()
+               *common]
+    # The process kills itself after step 4 of epoch 3 (epochs 1 and 2 finished): no cleanup runs.
+    killed = subprocess.run([*command, "--kill-at", "2:3"], capture_output=True, text=True,
+                            timeout=TIMEOUT, env=_env(), cwd=ROOT)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr[-3000:]
     backups = sorted(os.listdir(tmp_path / "b" / "backup"))
-    assert backups[-1] == "epoch-00002.npz", backups
+    assert backups == ["epoch-00001.npz", "epoch-00002.npz"], backups
 
     resumed = subprocess.run(command, capture_output=True, text=True, timeout=TIMEOUT, env=_env(), cwd=ROOT)
     assert resumed.returncode == 0, resumed.stderr[-3000:]
@@ -91,33 +73,36 @@ def test_sigkill_mid_epoch_then_same_command_resumes_without_losing_epochs(tmp_p
 
 
 _SAVER = r"""
-import os, sys
+import os, signal, sys
 import keras
-from alexnet_keras.training.callbacks import save_model_atomically
-path, marker = sys.argv[1], sys.argv[2]
+from alexnet_keras.training.callbacks import save_model_atomically, write_atomically
+path = sys.argv[1]
 model = keras.Sequential([keras.Input((2000,)), keras.layers.Dense(2000), keras.layers.Dense(10)])
 model.compile("sgd", "mse")
-for step in range(1000):
-    with open(marker, "a") as handle:
-        handle.write(f"start {step}\n")
-    save_model_atomically(model, path)
+save_model_atomically(model, path)
+save_model_atomically(model, path)
+
+def killed_halfway(temporary):  # the third save dies with half of the file written
+    model.save(temporary)
+    with open(temporary, "r+b") as handle:
+        handle.truncate(os.path.getsize(temporary) // 2)
+    os.kill(os.getpid(), signal.SIGKILL)
+
+write_atomically(path, killed_halfway)
 """
 
 
 def test_kill_while_a_checkpoint_is_written_leaves_a_loadable_checkpoint(tmp_path):
     import keras
 
-    path, marker = tmp_path / "last.keras", tmp_path / "marker.txt"
-    process = subprocess.Popen([sys.executable, "-c", _SAVER, str(path), str(marker)],
-                               env=_env(), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    # Kill just after the third write (16 MB) has begun: at least two complete ones exist.
-    _wait_for(lambda: marker.exists() and "start 2" in marker.read_text(), process, "the third save")
-    process.send_signal(signal.SIGKILL)
-    process.wait()
+    path = tmp_path / "last.keras"
+    process = subprocess.run([sys.executable, "-c", _SAVER, str(path)], env=_env(), cwd=ROOT,
+                             capture_output=True, text=True, timeout=TIMEOUT)
+    assert process.returncode == -signal.SIGKILL, process.stderr[-3000:]
     model = keras.models.load_model(path)
     assert model.count_params() == 2000 * 2000 + 2000 + 2000 * 10 + 10
-    leftovers = [name for name in os.listdir(tmp_path) if name.startswith(".")]
-    assert all(".tmp" in name for name in leftovers)  # at most the interrupted temporary file
+    leftovers = [name for name in os.listdir(tmp_path) if name != "last.keras"]
+    assert len(leftovers) == 1 and ".tmp" in leftovers[0]  # the interrupted temporary file
 
 
 def test_mirrored_over_two_cpus_matches_one_device(tmp_path):
@@ -148,14 +133,16 @@ def _free_port():
         return handle.getsockname()[1]
 
 
-def test_two_workers_train_and_end_with_identical_weights(tmp_path):
+def _two_workers(tmp_path, *extra):
+    """Train with two workers on 127.0.0.1 (TF_CONFIG); their return codes and outputs."""
     workers = [f"127.0.0.1:{_free_port()}" for _ in range(2)]
     processes = []
     for index in range(2):
         tf_config = {"cluster": {"worker": workers}, "task": {"type": "worker", "index": index}}
         processes.append(subprocess.Popen(
             [sys.executable, SCRIPT, str(tmp_path / "run"), "--epochs", "2", "--strategy", "auto",
-             "--batch-size", "4", "--steps", "3", "--weights", str(tmp_path / f"worker{index}.npz")],
+             "--batch-size", "4", "--steps", "3", "--weights", str(tmp_path / f"worker{index}.npz"),
+             *extra],
             env=_env(TF_CONFIG=json.dumps(tf_config)), cwd=ROOT, stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT, text=True,
         ))
@@ -167,8 +154,13 @@ def test_two_workers_train_and_end_with_identical_weights(tmp_path):
         for process in processes:
             if process.poll() is None:
                 process.kill()
-    for process, output in zip(processes, outputs):
-        assert process.returncode == 0, output[-3000:]
+    return [process.returncode for process in processes], outputs
+
+
+def test_two_workers_train_and_end_with_identical_weights(tmp_path):
+    codes, outputs = _two_workers(tmp_path)
+    for code, output in zip(codes, outputs):
+        assert code == 0, output[-3000:]
         assert "replicas=2 global_batch=8" in output
     first, second = _weights(tmp_path / "worker0.npz"), _weights(tmp_path / "worker1.npz")
     assert len(first) == len(second) > 0
@@ -177,3 +169,11 @@ def test_two_workers_train_and_end_with_identical_weights(tmp_path):
     # Only the chief (worker 0) writes the log and checkpoints.
     assert (tmp_path / "run" / "checkpoints" / "last.keras").exists()
     assert len((tmp_path / "run" / "training_log.csv").read_text().splitlines()) == 3
+
+
+@pytest.mark.xfail(strict=True, reason="keras-team/keras#20585 and tensorflow/tensorflow#72388: "
+                   "Keras' fit fails with two workers; keras_compat.multi_worker_fixes works around "
+                   "both. When this passes, an upgrade has fixed them: remove the workaround.")
+def test_two_workers_fail_without_the_fixes(tmp_path):
+    codes, outputs = _two_workers(tmp_path, "--no-compat-fixes")
+    assert codes == [0, 0], "\n".join(output[-2000:] for output in outputs)

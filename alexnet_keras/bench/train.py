@@ -8,8 +8,9 @@ input pipeline (``bench input`` measures that). It reports:
 - the machine's measured float32 matmul throughput (GFLOP/s, TensorFlow, same threads) and the
   fraction of it the training step reaches, counting a training step as about 3 x the forward
   multiply-accumulates x 2 FLOPs (forward, input gradients, weight gradients);
-- the same network trained in PyTorch eager (``benchmarks/torch_alexnet.py``), when torch is
-  importable, in a subprocess after TensorFlow is done, with the same number of threads.
+- the same network trained in PyTorch, eager and compiled with ``torch.compile``
+  (``benchmarks/torch_alexnet.py``), when torch is importable, each in a subprocess with the same
+  number of threads, timed in rounds interleaved with TensorFlow's; the ratio to each is printed.
 
 Warm-up steps (XLA compiles in the first) are not timed. Each setting is timed ``--repeats`` times
 and the median is reported. The last line is ``images_per_second=N`` for the project's default
@@ -68,7 +69,10 @@ def build_parser() -> argparse.ArgumentParser:
                         help="TensorFlow inter-op threads (default: TensorFlow's choice)")
     parser.add_argument("--matmul-size", type=int, default=2048,
                         help="n of the n x n float32 matmul that measures the machine (2048)")
-    parser.add_argument("--no-torch", action="store_true", help="skip the PyTorch reference")
+    parser.add_argument("--no-torch", action="store_true", help="skip the PyTorch references")
+    parser.add_argument("--no-torch-compile", action="store_true",
+                        help="time PyTorch eager only (torch.compile needs a C++ compiler and "
+                        "takes a minute or more to compile AlexNet)")
     parser.add_argument("--torch-channels-last", action="store_true",
                         help="also time PyTorch with channels_last memory format")
     parser.add_argument("--json", metavar="PATH", help="also write all figures to this JSON file")
@@ -145,7 +149,7 @@ def build_model(args: argparse.Namespace, jit_compile: bool):
         models.LocalResponseNormalization = _tf_lrn_layer_class()
     try:
         model = models.alexnet(
-            "paper", num_classes=args.num_classes,
+            "paper", classes=args.num_classes,
             input_shape=(args.image_size, args.image_size, 3),
             tower_implementation=args.tower_implementation,
         )
@@ -173,7 +177,7 @@ class TorchReference:
     """benchmarks/torch_alexnet.py in a subprocess (``--serve``): warmed up once, then one timed
     round per ``rate()`` call, so its rounds interleave with TensorFlow's and meet the same load."""
 
-    def __init__(self, args: argparse.Namespace, channels_last: bool = False):
+    def __init__(self, args: argparse.Namespace, channels_last: bool = False, compile: bool = False):
         command = [
             sys.executable, str(TORCH_SCRIPT), "--serve", "--batch-size", str(args.batch_size),
             "--image-size", str(args.image_size), "--num-classes", str(args.num_classes),
@@ -183,6 +187,8 @@ class TorchReference:
             command += ["--threads", str(args.threads)]
         if channels_last:
             command.append("--channels-last")
+        if compile:
+            command.append("--compile")
         self.process = subprocess.Popen(
             command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
         )
@@ -220,9 +226,12 @@ def start_torch_references(args: argparse.Namespace) -> list[TorchReference]:
         print(f"PyTorch reference skipped: {TORCH_SCRIPT} not found (a source checkout has it)")
         return []
     references = []
-    for channels_last in [False] + ([True] if args.torch_channels_last else []):
+    settings = [(False, False)] + ([(True, False)] if args.torch_channels_last else [])
+    if not args.no_torch_compile:
+        settings.append((False, True))
+    for channels_last, compile in settings:
         try:
-            references.append(TorchReference(args, channels_last))
+            references.append(TorchReference(args, channels_last, compile))
         except RuntimeError as error:
             print(error)
     return references

@@ -12,6 +12,7 @@ import os
 import warnings
 from pathlib import Path
 
+from alexnet_keras.checks import check_choice
 from alexnet_keras.data import offline
 from alexnet_keras.data.folder import load_folder
 from alexnet_keras.data.source import Source, load_tfds
@@ -22,7 +23,7 @@ SPLITS = ("train", "validation")
 
 def load(name: str = "offline", split: str = "train", *, data_dir: str | os.PathLike | None = None,
          manual_dir: str | os.PathLike | None = None, path: str | os.PathLike | None = None,
-         skip_corrupt: bool = False) -> Source:
+         skip_corrupt: bool = False, decode_check: bool | None = None) -> Source:
     """Loads one split of a data set by name (the inputs of Section 2 of the paper).
 
     Args:
@@ -35,16 +36,21 @@ def load(name: str = "offline", split: str = "train", *, data_dir: str | os.Path
       manual_dir: for "imagenet2012", the folder with ``ILSVRC2012_img_train.tar`` and
         ``ILSVRC2012_img_val.tar`` (default ``~/tensorflow_datasets/downloads/manual``).
       path: for "folder", the root of the class folders.
-      skip_corrupt: leave unreadable images out (counted in ``Source.skipped`` and a warning)
-        instead of raising ``CorruptImageError``.
+      skip_corrupt: leave unreadable images out (listed in ``Source.skipped`` and
+        ``Source.left_out``, and a warning) instead of raising ``CorruptImageError``; for
+        "folder" and "offline".
+      decode_check: also decode every image of a "folder" or "offline" set before training
+        (default: on for "folder", off for the generated "offline" set).
+
+    A folder with train/ and validation/ labels both splits by the training classes (sorted), so
+    a class has one index everywhere; a validation class that training lacks is an error.
     """
-    if name not in NAMES:
-        raise ValueError(f"unknown data set {name!r}; allowed: {', '.join(NAMES)}")
-    if split not in SPLITS:
-        raise ValueError(f"unknown split {split!r}; allowed: {', '.join(SPLITS)}")
+    check_choice("data set name", name, NAMES)
+    check_choice("split", split, SPLITS)
     if name == "offline":
         root = offline.generate_offline(Path(data_dir) / "offline" if data_dir else None)
-        source = load_folder(root / split, skip_corrupt=skip_corrupt)
+        source = load_folder(root / split, skip_corrupt=skip_corrupt,
+                             decode_check=bool(decode_check))
         source.name = "offline"
         return source
     if name == "folder":
@@ -55,15 +61,20 @@ def load(name: str = "offline", split: str = "train", *, data_dir: str | os.Path
         if not root.is_dir():
             raise FileNotFoundError(f"image folder {str(root)!r} does not exist; pass path= a "
                                     "folder holding one sub-folder of images per class")
+        class_names = None
         if (root / "train").is_dir() or (root / "validation").is_dir():
             if not (root / split).is_dir():
                 raise FileNotFoundError(f"{root} has no {split}/ folder; add {root / split} with "
                                         "one sub-folder per class")
+            if split != "train" and (root / "train").is_dir():
+                class_names = sorted(p.name for p in (root / "train").iterdir()
+                                     if p.is_dir() and not p.name.startswith("."))
             root = root / split
         elif split == "validation":
             warnings.warn(f"{root} has no train/ and validation/ folders; the same images serve "
                           "as the validation split", stacklevel=2)
-        return load_folder(root, skip_corrupt=skip_corrupt)
+        return load_folder(root, skip_corrupt=skip_corrupt, class_names=class_names,
+                           decode_check=decode_check is None or decode_check)
     if name == "imagenet2012":
         from alexnet_keras.data import ilsvrc
 

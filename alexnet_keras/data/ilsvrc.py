@@ -19,7 +19,8 @@ from pathlib import Path
 import numpy as np
 
 from alexnet_keras.data import offline
-from alexnet_keras.data.source import Source, tfds_source
+from alexnet_keras.data.folder import image_problem
+from alexnet_keras.data.source import CorruptImageError, Source, tfds_source
 
 DEFAULT_MANUAL_DIR = Path("~/tensorflow_datasets/downloads/manual")
 ILSVRC_TARS = ("ILSVRC2012_img_train.tar", "ILSVRC2012_img_val.tar")
@@ -73,6 +74,39 @@ def check_manual_dir(manual_dir: str | os.PathLike | None = None) -> Path:
     return folder
 
 
+def _tar_images(tar: tarfile.TarFile, prefix: str = ""):
+    """(name, bytes) of every file in ``tar``, descending into the per-synset tars."""
+    for member in tar:
+        if not member.isfile():
+            continue
+        payload = tar.extractfile(member).read()
+        if member.name.endswith(".tar"):
+            with tarfile.open(fileobj=io.BytesIO(payload)) as inner:
+                yield from _tar_images(inner, f"{prefix}{member.name}/")
+        else:
+            yield prefix + member.name, payload
+
+
+def check_tar_images(manual_dir: str | os.PathLike) -> None:
+    """Checks every image inside the two ILSVRC2012 tars (format, end-of-image marker) before
+    TFDS builds from them; raises ``CorruptImageError`` naming each bad member and the fix.
+
+    It reads the tars once (about 145 GB for the real ones: minutes, against hours of building)."""
+    problems = []
+    for name in ILSVRC_TARS:
+        with tarfile.open(Path(manual_dir) / name) as tar:
+            for member, payload in _tar_images(tar):
+                problem = image_problem(payload[:16], payload[-4096:])
+                if problem:
+                    problems.append(f"{name}: {member} {problem}")
+    if problems:
+        shown = "; ".join(problems[:5]) + (f" and {len(problems) - 5} more" if len(problems) > 5
+                                           else "")
+        raise CorruptImageError(f"{len(problems)} corrupt image(s) in the ILSVRC2012 tars: {shown}."
+                                f" Download the tar(s) again from {ILSVRC_URL} (TFDS would store "
+                                f"these images as they are, and training would fail on them)")
+
+
 def load_imagenet2012(split: str, *, data_dir: str | os.PathLike | None = None,
                       manual_dir: str | os.PathLike | None = None) -> Source:
     """ImageNet through TFDS's ``imagenet2012`` builder; builds it from the manual tars on first
@@ -82,6 +116,7 @@ def load_imagenet2012(split: str, *, data_dir: str | os.PathLike | None = None,
     builder = tfds.builder("imagenet2012", data_dir=os.fspath(data_dir) if data_dir else None)
     if not builder.is_prepared():
         folder = check_manual_dir(manual_dir)
+        check_tar_images(folder)
         config = tfds.download.DownloadConfig(manual_dir=os.fspath(folder))
         builder.download_and_prepare(download_config=config)
     return tfds_source(builder, split, "imagenet2012")

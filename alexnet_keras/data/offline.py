@@ -13,6 +13,7 @@ import functools
 import io
 import json
 import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -166,7 +167,7 @@ def default_root() -> Path:
     base = os.environ.get("ALEXNET_KERAS_DATA")
     if base:
         return Path(base).expanduser() / "offline"
-    return Path(__file__).resolve().parents[1] / "data" / "offline"
+    return Path(__file__).resolve().parents[2] / "data" / "offline"
 
 
 def generate_offline(root: str | os.PathLike | None = None, *, seed: int = 0,
@@ -176,7 +177,9 @@ def generate_offline(root: str | os.PathLike | None = None, *, seed: int = 0,
     """Writes the offline set to ``root/{train,validation}/<class>/<class>_NNNN.jpg`` once.
 
     The same arguments always give the same files (deterministic for ``seed``). An existing set with
-    the same arguments is reused; one made with other arguments is replaced. The set is written into
+    the same arguments is reused; one this function wrote with other arguments is replaced. Any other
+    folder at ``root`` (no manifest of ours, or files we did not write) is never deleted: that is a
+    ``FileExistsError`` naming it and what to do. The set is written into
     a temporary folder and renamed into place, so an interrupted run leaves no half-written set.
     Returns ``root``.
     """
@@ -190,12 +193,9 @@ def generate_offline(root: str | os.PathLike | None = None, *, seed: int = 0,
                 "validation_per_class": validation_per_class, "image_size": list(image_size),
                 "num_classes": num_classes, "quality": quality}
     manifest = root / MANIFEST
-    if manifest.exists() and not overwrite:
-        try:
-            if json.loads(manifest.read_text()) == settings:
-                return root
-        except ValueError:
-            pass
+    if _read_manifest(manifest) == settings and not overwrite:
+        return root
+    _check_replaceable(root, settings)
     root.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".offline-", dir=root.parent))
     try:
@@ -210,13 +210,48 @@ def generate_offline(root: str | os.PathLike | None = None, *, seed: int = 0,
                     (folder / f"{name}_{index:04d}.jpg").write_bytes(encode_jpeg(image, quality))
         (staging / MANIFEST).write_text(json.dumps(settings, indent=1))
         if root.exists():
+            _check_replaceable(root, settings)  # still only what an earlier run wrote
             shutil.rmtree(root, ignore_errors=True)
         try:
             staging.rename(root)
         except OSError:
             # Another process finished first; use its set when it matches.
-            if not (manifest.exists() and json.loads(manifest.read_text()) == settings):
+            if _read_manifest(manifest) != settings:
                 raise
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return root
+
+
+def _read_manifest(path: Path) -> dict | None:
+    try:
+        settings = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return settings if isinstance(settings, dict) else None
+
+
+def _foreign_files(root: Path) -> list[Path]:
+    """Files under ``root`` that ``generate_offline`` does not write (its manifest and the
+    ``<split>/<class>/<class>_NNNN.jpg`` images)."""
+    ours = re.compile(r"(train|validation)/([a-z]+)/\2_\d{4}\.jpg")
+    return [p for p in sorted(root.rglob("*"))
+            if not p.is_dir() and p.relative_to(root).as_posix() != MANIFEST
+            and not ours.fullmatch(p.relative_to(root).as_posix())]
+
+
+def _check_replaceable(root: Path, settings: dict) -> None:
+    """Raises ``FileExistsError`` unless ``root`` is absent, empty, or a set this module wrote
+    (its manifest has our settings' keys, and every file is one we write)."""
+    if not root.exists() or (root.is_dir() and not any(root.iterdir())):
+        return
+    manifest = _read_manifest(root / MANIFEST) if root.is_dir() else None
+    fix = ("move it away, or pass another folder (data_dir=, or the ALEXNET_KERAS_DATA "
+           "environment variable)")
+    if manifest is None or set(manifest) != set(settings):
+        raise FileExistsError(f"{root} exists and was not written by generate_offline (no "
+                              f"{MANIFEST} of ours); it is left as it is: {fix}")
+    foreign = _foreign_files(root)
+    if foreign:
+        raise FileExistsError(f"{root} holds {len(foreign)} file(s) generate_offline did not "
+                              f"write, e.g. {foreign[0]}; to regenerate the set, {fix}")

@@ -18,8 +18,10 @@ class Source:
     """A data set split: ``dataset`` yields ``(encoded image bytes, int64 label)`` in a fixed order.
 
     ``skipped`` lists the files left out because they were unreadable (only with
-    ``skip_corrupt=True``; a warning reports the count as well). ``files`` holds (paths, labels)
-    when the images are files, so a training pipeline can shuffle paths before reading.
+    ``skip_corrupt=True``); ``left_out`` lists every file the loader saw but does not use, with the
+    reason (corrupt, outside a class folder, not an image ...; a warning reports them as well).
+    ``files`` holds (paths, labels) when the images are files, so a training pipeline can shuffle
+    paths before reading.
     """
 
     dataset: tf.data.Dataset
@@ -28,6 +30,7 @@ class Source:
     name: str
     skipped: list[str] = field(default_factory=list)
     files: tuple[list[str], list[int]] | None = field(default=None, repr=False)
+    left_out: list[tuple[str, str]] = field(default_factory=list, repr=False)
 
     @property
     def num_classes(self) -> int:

@@ -1,56 +1,22 @@
 """AlexNet and the small network of Figure 1 (Krizhevsky, Sutskever & Hinton, NeurIPS 2012).
 
-``alexnet()`` follows the ``keras.applications`` builders: one function, keyword options, layers named
-after the paper (``conv1`` ... ``conv5``, ``lrn1``, ``pool1``, ``fc6`` ... ``fc8``).
-Facts about each variant live in ``VARIANTS`` beside the code, as data.
+``alexnet()`` follows the ``keras.applications`` builders (``VGG16``): one function, keyword options,
+layers named after the paper (``conv1`` ... ``conv5``, ``lrn1``, ``pool1``, ``fc6`` ... ``fc8``),
+``preprocess_input`` beside it (``model/preprocessing.py``). Facts about each variant live in
+``VARIANTS`` (``model/variants.py``), as data.
 """
 
 from __future__ import annotations
 
+import warnings
+
 import keras
 
+from alexnet_keras.checks import check_choice
 from alexnet_keras.model.layers import LocalResponseNormalization, TowerConv2D
-
-# (name of each conv layer, kernels, kernel size, stride, padding, towers) per variant; Section 3.5.
-_PAPER_CONVS = [
-    ("conv1", 96, 11, 4, "valid", 1),
-    ("conv2", 256, 5, 1, "same", 2),
-    ("conv3", 384, 3, 1, "same", 1),
-    ("conv4", 384, 3, 1, "same", 2),
-    ("conv5", 256, 3, 1, "same", 2),
-]
-
-VARIANTS = {
-    "paper": {
-        "description": "two towers as in Figure 2 of the paper; conv2, conv4, conv5 see only their own tower",
-        "convs": _PAPER_CONVS,
-        "lrn": True,
-        "input_shape": (227, 227, 3),
-        "parameters_at_1000_classes": 60_965_224,
-        "multiply_accumulates_at_227": 724_406_816,
-    },
-    "single": {
-        "description": "the paper's layer widths in one tower (no grouping)",
-        "convs": [(n, f, k, s, p, 1) for n, f, k, s, p, _ in _PAPER_CONVS],
-        "lrn": True,
-        "input_shape": (227, 227, 3),
-        "parameters_at_1000_classes": 62_378_344,
-    },
-    "torchvision": {
-        "description": "torchvision's AlexNet layer sizes (64-192-384-256-256, no LRN), so its "
-        "published weights can be converted",
-        "convs": [
-            ("conv1", 64, 11, 4, 2, 1),
-            ("conv2", 192, 5, 1, "same", 1),
-            ("conv3", 384, 3, 1, "same", 1),
-            ("conv4", 256, 3, 1, "same", 1),
-            ("conv5", 256, 3, 1, "same", 1),
-        ],
-        "lrn": False,
-        "input_shape": (224, 224, 3),
-        "parameters_at_1000_classes": 61_100_840,
-    },
-}
+from alexnet_keras.model.variants import (
+    CONV_NAMES, GROUPED, KERNEL_SIZES, STRIDES, VARIANTS, Variant,
+)
 
 # Section 5: "We initialized the neuron biases in the second, fourth, and fifth convolutional layers,
 # as well as in the fully-connected hidden layers, with the constant 1 ... remaining layers with 0."
@@ -58,24 +24,24 @@ _BIAS_ONE_LAYERS = {"conv2", "conv4", "conv5", "fc6", "fc7"}
 
 ACTIVATIONS = ("relu", "tanh")
 NORMALIZATIONS = ("lrn", "batch", "none")
-POOLINGS = {"overlapping": (3, 2), "non_overlapping": (2, 2)}
+POOLINGS = (None, "avg", "max")  # keras.applications: after pool5 when include_top=False
 INITIALIZERS = ("paper", "keras")
+_OLD_POOLINGS = {"overlapping": True, "non_overlapping": False}  # before keras.applications' pooling
 
-
-def _check_choice(argument: str, value, allowed) -> None:
-    if value not in allowed:
-        raise ValueError(f"{argument} must be one of {sorted(allowed)}; received {value!r}")
+_check_choice = check_choice  # the package's one choice check, alexnet_keras.checks
 
 
 def paper_initializers(layer_name: str, initializer: str = "paper") -> dict:
     """Kernel and bias initialisers for one layer (Section 5).
 
     ``"paper"``: weights from N(0, 0.01) (standard deviation 0.01), biases 1 in conv2, conv4, conv5,
-    fc6 and fc7, 0 elsewhere. ``"keras"``: Keras' defaults (Glorot uniform, zero biases).
+    fc6 and fc7, 0 elsewhere. ``"keras"``: Keras' defaults (Glorot uniform, zero biases). Each call
+    returns new initializer objects, so every layer draws its own weights (``TowerConv2D`` gives
+    each tower its own draw too).
     """
     _check_choice("initializer", initializer, INITIALIZERS)
     if initializer == "keras":
-        return {"kernel_initializer": "glorot_uniform", "bias_initializer": "zeros"}
+        return {"kernel_initializer": keras.initializers.GlorotUniform(), "bias_initializer": "zeros"}
     bias = 1.0 if layer_name in _BIAS_ONE_LAYERS else 0.0
     return {
         "kernel_initializer": keras.initializers.RandomNormal(mean=0.0, stddev=0.01),
@@ -83,65 +49,8 @@ def paper_initializers(layer_name: str, initializer: str = "paper") -> dict:
     }
 
 
-def _conv(x, name, filters, kernel, stride, padding, towers, initializer, implementation):
-    inits = paper_initializers(name, initializer)
-    if isinstance(padding, int):  # explicit zero padding, as torchvision's conv1 (padding=2)
-        x = keras.layers.ZeroPadding2D(padding, name=f"{name}_pad")(x)
-        padding = "valid"
-    if towers > 1:
-        return TowerConv2D(
-            filters, kernel, towers=towers, padding=padding, implementation=implementation,
-            name=name, **inits,
-        )(x)
-    return keras.layers.Conv2D(filters, kernel, strides=stride, padding=padding, name=name, **inits)(x)
-
-
-def alexnet(
-    variant: str = "paper",
-    *,
-    num_classes: int = 1000,
-    input_shape: tuple[int, int, int] | None = None,
-    activation: str = "relu",
-    normalization: str = "lrn",
-    pooling: str = "overlapping",
-    dropout: float = 0.5,
-    initializer: str = "paper",
-    tower_implementation: str = "split",
-    include_top: bool = True,
-    classifier_activation: str | None = "softmax",
-    name: str | None = None,
-) -> keras.Model:
-    """Build AlexNet (Krizhevsky, Sutskever & Hinton 2012, Section 3.5 and Figure 2).
-
-    Reference:
-        ImageNet Classification with Deep Convolutional Neural Networks, NeurIPS 2012.
-
-    Args:
-        variant: ``"paper"`` (two towers, 60,965,224 parameters at 1000 classes), ``"single"`` (the
-            same widths in one tower, 62,378,344) or ``"torchvision"`` (torchvision's sizes, 61,100,840).
-        num_classes: outputs of fc8.
-        input_shape: ``(height, width, 3)``. Default 227x227 (224x224 for ``"torchvision"``). The
-            paper says 224, but (224 - 11) / 4 + 1 = 54.25: only 227 gives conv1 its 55x55 maps. A
-            224 input to ``"paper"`` / ``"single"`` is padded by 1 pixel before and 2 after (layer
-            ``conv1_pad``), which is the same network. Other sizes (63 and up) build with a
-            different fc6 width, which is handy for small, fast experiments.
-        activation: ``"relu"`` (Section 3.1) or ``"tanh"``.
-        normalization: ``"lrn"`` (Section 3.3, after the ReLU of conv1 and conv2), ``"batch"``
-            (``BatchNormalization`` after every convolution, before its activation: a modern
-            substitute, not the paper's), or ``"none"``.
-        pooling: ``"overlapping"`` (3x3, stride 2, Section 3.4) or ``"non_overlapping"`` (2x2,
-            stride 2, the ablation the paper compares against).
-        dropout: rate of the dropout after fc6 and fc7 (Section 4.2); 0 removes it.
-        initializer: ``"paper"`` (N(0, 0.01) weights; biases 1 in conv2, conv4, conv5, fc6, fc7;
-            Section 5) or ``"keras"`` (Glorot uniform weights, zero biases).
-        tower_implementation: ``"split"`` (one Conv2D per tower) or ``"groups"`` (Conv2D(groups=2)).
-        include_top: whether to include fc6, fc7 and fc8; without them the model ends at ``pool5``.
-        classifier_activation: activation of the output (``"softmax"``, or ``None`` for logits).
-        name: model name; default ``"alexnet_<variant>"``.
-
-    Returns:
-        A ``keras.Model`` taking mean-subtracted RGB images, channels last.
-    """
+def _check_arguments(variant, activation, normalization, pooling, dropout, tower_implementation,
+                     input_shape, input_tensor) -> tuple[Variant, tuple]:
     _check_choice("variant", variant, VARIANTS)
     _check_choice("activation", activation, ACTIVATIONS)
     _check_choice("normalization", normalization, NORMALIZATIONS)
@@ -151,66 +60,190 @@ def alexnet(
         raise ValueError(f"dropout must be in [0, 1); received {dropout!r}")
     spec = VARIANTS[variant]
     if input_shape is None:
-        input_shape = spec["input_shape"]
+        input_shape = tuple(input_tensor.shape[1:]) if input_tensor is not None else spec.input_shape
     input_shape = tuple(input_shape)
     if len(input_shape) != 3 or input_shape[-1] != 3 or min(input_shape[:2]) < 63:
         raise ValueError(
             f"input_shape must be (height, width, 3) with height and width >= 63; received {input_shape}"
         )
-    pool_size, pool_stride = POOLINGS[pooling]
+    return spec, input_shape
 
-    inputs = keras.Input(shape=input_shape, name="image")
-    x = inputs
-    if variant != "torchvision" and input_shape[:2] == (224, 224):
+
+def _inputs(input_tensor, input_shape):
+    """(model inputs, first tensor), as ``keras.applications`` handles ``input_tensor``."""
+    if input_tensor is None:
+        image = keras.Input(shape=input_shape, name="image")
+        return image, image
+    if not keras.backend.is_keras_tensor(input_tensor):
+        image = keras.Input(tensor=input_tensor, shape=input_shape, name="image")
+        return image, image
+    return keras.utils.get_source_inputs(input_tensor), input_tensor
+
+
+def _features(x, spec: Variant, *, activation, normalization, pool, initializer, implementation):
+    """conv1 to pool5 (Section 3.5): conv, [BN], activation, [LRN after 1 and 2], pool after 1, 2, 5."""
+    if spec.conv1_padding:  # explicit zero padding, as torchvision's conv1 (padding=2)
+        x = keras.layers.ZeroPadding2D(spec.conv1_padding, name="conv1_pad")(x)
+    elif tuple(x.shape[1:3]) == (224, 224):  # the paper's "224" becomes the 227 the arithmetic needs
         x = keras.layers.ZeroPadding2D(((1, 2), (1, 2)), name="conv1_pad")(x)
-    for layer_name, filters, kernel, stride, padding, towers in spec["convs"]:
-        index = layer_name[-1]
-        x = _conv(x, layer_name, filters, kernel, stride, padding, towers, initializer,
-                  tower_implementation)
+    for name, filters, kernel, stride in zip(CONV_NAMES, spec.filters, KERNEL_SIZES, STRIDES):
+        index = name[-1]
+        padding = "valid" if name == "conv1" else "same"
+        inits = paper_initializers(name, initializer)
+        if spec.towers > 1 and name in GROUPED:
+            x = TowerConv2D(filters, kernel, towers=spec.towers, strides=stride, padding=padding,
+                            implementation=implementation, name=name, **inits)(x)
+        else:
+            x = keras.layers.Conv2D(filters, kernel, strides=stride, padding=padding, name=name,
+                                    **inits)(x)
         if normalization == "batch":
             x = keras.layers.BatchNormalization(name=f"bn{index}")(x)
         x = keras.layers.Activation(activation, name=f"{activation}{index}")(x)
-        if normalization == "lrn" and spec["lrn"] and index in "12":
+        if normalization == "lrn" and spec.lrn and index in "12":
             x = LocalResponseNormalization(name=f"lrn{index}")(x)
         if index in "125":
-            x = keras.layers.MaxPooling2D(pool_size, strides=pool_stride, name=f"pool{index}")(x)
+            x = keras.layers.MaxPooling2D(pool[0], strides=pool[1], name=f"pool{index}")(x)
+    return x
 
+
+def _classifier(x, spec: Variant, *, classes, activation, dropout, initializer, classifier_activation):
+    """fc6, fc7 (ReLU, dropout 0.5, Section 4.2) and fc8 with its softmax (Section 3.5)."""
+    x = keras.layers.Flatten(name="flatten")(x)
+    for name in ("fc6", "fc7"):
+        if spec.dropout_before_fc and dropout:
+            x = keras.layers.Dropout(dropout, name=f"dropout{name[-1]}")(x)
+        x = keras.layers.Dense(spec.fc_units, name=name, **paper_initializers(name, initializer))(x)
+        x = keras.layers.Activation(activation, name=f"{activation}{name[-1]}")(x)
+        if not spec.dropout_before_fc and dropout:
+            x = keras.layers.Dropout(dropout, name=f"dropout{name[-1]}")(x)
+    x = keras.layers.Dense(classes, name="fc8", **paper_initializers("fc8", initializer))(x)
+    if classifier_activation is not None:
+        # float32 output keeps softmax and the loss stable under mixed precision.
+        x = keras.layers.Activation(classifier_activation, dtype="float32", name="predictions")(x)
+    return x
+
+
+def alexnet(
+    variant: str = "paper",
+    *,
+    include_top: bool = True,
+    weights=None,
+    input_tensor=None,
+    input_shape: tuple[int, int, int] | None = None,
+    pooling: str | None = None,
+    classes: int = 1000,
+    classifier_activation: str | None = "softmax",
+    activation: str = "relu",
+    normalization: str = "lrn",
+    dropout: float = 0.5,
+    initializer: str = "paper",
+    overlapping_pooling: bool = True,
+    tower_implementation: str = "split",
+    name: str | None = None,
+    num_classes: int | None = None,
+) -> keras.Model:
+    """Build AlexNet (Krizhevsky, Sutskever & Hinton 2012, Section 3.5 and Figure 2).
+
+    Reference:
+        ImageNet Classification with Deep Convolutional Neural Networks, NeurIPS 2012.
+
+    Args:
+        variant: a key of ``VARIANTS``: ``"paper"`` (two towers), ``"single"`` (the same widths in
+            one tower), ``"half"`` (Section 3.2's one-GPU net) or ``"torchvision"``.
+        include_top: whether to include fc6, fc7 and fc8; without them the model ends at ``pool5``.
+        weights: ``None`` (random, Section 5), ``"imagenet"`` (torchvision's published weights,
+            variant ``"torchvision"`` only; see ``model/weights.py``), the path of a torchvision
+            state-dict file (``.pth``) or a state dict, or the path of a ``.weights.h5`` file.
+        input_tensor: optional Keras tensor to use as the image input.
+        input_shape: ``(height, width, 3)``; default the variant's (227x227, 224x224 for
+            ``"torchvision"``). The paper says 224, but (224 - 11) / 4 + 1 = 54.25: only 227 gives
+            conv1 its 55x55 maps, so a 224 input to the paper's variants is padded by 1 pixel before
+            and 2 after (layer ``conv1_pad``). Other sizes (63 and up) change fc6's width.
+        pooling: with ``include_top=False``: ``None`` (end at pool5), ``"avg"`` or ``"max"`` (global
+            pooling after it), as in ``keras.applications``.
+        classes: outputs of fc8.
+        classifier_activation: activation of the output (``"softmax"``, or ``None`` for logits).
+        activation: ``"relu"`` (Section 3.1) or ``"tanh"``.
+        normalization: ``"lrn"`` (Section 3.3, after the ReLU of conv1 and conv2, in the variants
+            that have it), ``"batch"`` (``BatchNormalization`` before every conv activation: a
+            modern substitute, not the paper's) or ``"none"``.
+        dropout: rate of the dropout at fc6 and fc7 (Section 4.2); 0 removes it.
+        initializer: ``"paper"`` (N(0, 0.01) weights; biases 1 in conv2, conv4, conv5, fc6, fc7;
+            Section 5) or ``"keras"`` (Glorot uniform weights, zero biases).
+        overlapping_pooling: 3x3 pools with stride 2 (Section 3.4); ``False``: 2x2, stride 2.
+        tower_implementation: ``"split"`` (one Conv2D per tower) or ``"groups"`` (Conv2D(groups=2)).
+        name: model name; default ``"alexnet_<variant>"``.
+        num_classes: deprecated alias of ``classes``.
+
+    Returns:
+        A ``keras.Model`` taking RGB images, channels last, prepared by ``preprocess_input``
+        (``mode="paper"`` for our training, ``"torch"`` for torchvision's weights).
+    """
+    classes, pooling, overlapping_pooling = _deprecated(num_classes, classes, pooling,
+                                                        overlapping_pooling)
+    spec, input_shape = _check_arguments(variant, activation, normalization, pooling, dropout,
+                                         tower_implementation, input_shape, input_tensor)
+    if weights is not None:
+        from alexnet_keras.model.weights import check_weights
+
+        check_weights(weights, spec.name, include_top=include_top, classes=classes)
+    inputs, x = _inputs(input_tensor, input_shape)
+    x = _features(x, spec, activation=activation, normalization=normalization,
+                  pool=(3, 2) if overlapping_pooling else (2, 2), initializer=initializer,
+                  implementation=tower_implementation)
     if include_top:
-        x = keras.layers.Flatten(name="flatten")(x)
-        for layer_name in ("fc6", "fc7"):
-            if variant == "torchvision" and dropout:  # torchvision drops out before fc6 and fc7
-                x = keras.layers.Dropout(dropout, name=f"dropout{layer_name[-1]}")(x)
-            x = keras.layers.Dense(4096, name=layer_name, **paper_initializers(layer_name, initializer))(x)
-            x = keras.layers.Activation(activation, name=f"{activation}{layer_name[-1]}")(x)
-            if variant != "torchvision" and dropout:
-                x = keras.layers.Dropout(dropout, name=f"dropout{layer_name[-1]}")(x)
-        x = keras.layers.Dense(num_classes, name="fc8", **paper_initializers("fc8", initializer))(x)
-        if classifier_activation is not None:
-            # float32 output keeps softmax and the loss stable under mixed precision.
-            x = keras.layers.Activation(classifier_activation, dtype="float32", name="predictions")(x)
-    return keras.Model(inputs, x, name=name or f"alexnet_{variant}")
+        x = _classifier(x, spec, classes=classes, activation=activation, dropout=dropout,
+                        initializer=initializer, classifier_activation=classifier_activation)
+    elif pooling == "avg":
+        x = keras.layers.GlobalAveragePooling2D(name="avg_pool")(x)
+    elif pooling == "max":
+        x = keras.layers.GlobalMaxPooling2D(name="max_pool")(x)
+    model = keras.Model(inputs, x, name=name or f"alexnet_{variant}")
+    if weights is not None:
+        from alexnet_keras.model.weights import load_weights
+
+        load_weights(model, weights)
+    return model
+
+
+def _deprecated(num_classes, classes, pooling, overlapping_pooling):
+    """Maps the arguments ``alexnet()`` took before its keras.applications signature."""
+    if num_classes is not None:
+        warnings.warn("alexnet(num_classes=) is deprecated; use classes=", DeprecationWarning,
+                      stacklevel=3)
+        classes = num_classes
+    if isinstance(pooling, str) and pooling in _OLD_POOLINGS:
+        warnings.warn(f"alexnet(pooling={pooling!r}) is deprecated; pooling now means global "
+                      f"pooling as in keras.applications, use overlapping_pooling="
+                      f"{_OLD_POOLINGS[pooling]}", DeprecationWarning, stacklevel=3)
+        pooling, overlapping_pooling = None, _OLD_POOLINGS[pooling]
+    return classes, pooling, overlapping_pooling
 
 
 def small_convnet(
     *,
     activation: str = "relu",
-    num_classes: int = 10,
+    classes: int = 10,
     input_shape: tuple[int, int, int] = (32, 32, 3),
     normalization: str = "none",
     initializer: str = "keras",
     name: str | None = None,
+    num_classes: int | None = None,
 ) -> keras.Model:
     """The four-layer convolutional network of Figure 1 (Section 3.1).
 
     The paper compares ReLU and tanh on "a four-layer convolutional neural network" on CIFAR-10
     without giving its layers. We use the shape of cuda-convnet's CIFAR-10 example network from the
-    same authors: three 5x5 convolutions (32, 32, 64 kernels), each followed by 3x3 max pooling with
-    stride 2, then one fully connected layer, four layers with weights in all. No regularisation,
+    same authors (``layers-18pct.cfg``): three 5x5 convolutions (32, 32, 64 kernels), each followed
+    by 3x3 pooling with stride 2 (max pooling after conv1, average pooling after conv2 and conv3, as
+    in that file), then one fully connected layer, four layers with weights in all. No regularisation,
     as in the paper's experiment. ``normalization="lrn"`` adds the paper's LRN after the first two
     pooling layers (the variant behind the paper's 13% -> 11% CIFAR-10 result in Section 3.3).
+    ``num_classes`` is a deprecated alias of ``classes``.
 
-    Returns a model ending in softmax probabilities over ``num_classes``.
+    Returns a model ending in softmax probabilities over ``classes``.
     """
+    classes, _, _ = _deprecated(num_classes, classes, None, True)
     _check_choice("activation", activation, ACTIVATIONS)
     _check_choice("normalization", normalization, ("lrn", "none"))
     inputs = keras.Input(shape=tuple(input_shape), name="image")
@@ -221,10 +254,11 @@ def small_convnet(
             **paper_initializers(f"conv{index}", initializer),
         )(x)
         x = keras.layers.Activation(activation, name=f"{activation}{index}")(x)
-        x = keras.layers.MaxPooling2D(3, strides=2, padding="same", name=f"pool{index}")(x)
+        pooling = keras.layers.MaxPooling2D if index == 1 else keras.layers.AveragePooling2D
+        x = pooling(3, strides=2, padding="same", name=f"pool{index}")(x)
         if normalization == "lrn" and index < 3:
             x = LocalResponseNormalization(name=f"lrn{index}")(x)
     x = keras.layers.Flatten(name="flatten")(x)
-    x = keras.layers.Dense(num_classes, name="fc4", **paper_initializers("fc4", initializer))(x)
+    x = keras.layers.Dense(classes, name="fc4", **paper_initializers("fc4", initializer))(x)
     outputs = keras.layers.Activation("softmax", dtype="float32", name="predictions")(x)
     return keras.Model(inputs, outputs, name=name or f"small_convnet_{activation}")

@@ -9,7 +9,10 @@ from __future__ import annotations
 import keras
 from keras import ops
 
+from alexnet_keras.checks import check_choice
+
 PACKAGE = "alexnet_keras"
+TOWER_IMPLEMENTATIONS = ("split", "groups")  # TowerConv2D: one Conv2D per tower, or Conv2D(groups=)
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
@@ -87,6 +90,24 @@ class LocalResponseNormalization(keras.layers.Layer):
         return config
 
 
+def _tower_initializer(initializer, tower: int):
+    """A copy of ``initializer`` that draws its own values for tower ``tower`` (0-based).
+
+    Keras initializers seeded with ``None`` or an integer return the same values on every call, so
+    one object shared by two towers would give them identical kernels. Non-random initializers
+    (``Constant``, ``Zeros``) and those seeded with a ``SeedGenerator`` are shared as they are.
+    """
+    seed = getattr(initializer, "seed", None)
+    if not isinstance(initializer, keras.initializers.Initializer) or seed is None or isinstance(
+        seed, keras.random.SeedGenerator
+    ):
+        return initializer
+    config = initializer.get_config()
+    if config.get("seed") is not None:
+        config["seed"] = int(config["seed"]) + tower
+    return type(initializer).from_config(config)  # seed None: a fresh default seed per tower
+
+
 @keras.saving.register_keras_serializable(package=PACKAGE)
 class TowerConv2D(keras.layers.Layer):
     """A convolution split across AlexNet's two towers (Section 3.2, Figure 2).
@@ -100,6 +121,12 @@ class TowerConv2D(keras.layers.Layer):
     ``implementation="split"`` builds one ``Conv2D`` per tower (sub-layers ``tower1``, ``tower2``),
     so each tower's kernels can be inspected, and it is the fastest on TensorFlow's CPU kernels.
     ``implementation="groups"`` uses one ``Conv2D(groups=towers)``; same parameters, same function.
+
+    Each tower draws its own kernels (Section 5: every weight from N(0, 0.01), independently): a
+    random initializer is cloned per tower, since a Keras initializer returns the same values on
+    every call. An unseeded one gets a fresh seed per tower (reproducible under
+    ``keras.utils.set_random_seed``); one seeded with an integer ``s`` gives tower ``t`` the seed
+    ``s + t``.
     """
 
     def __init__(
@@ -107,6 +134,7 @@ class TowerConv2D(keras.layers.Layer):
         filters: int,
         kernel_size,
         towers: int = 2,
+        strides=1,
         padding: str = "same",
         implementation: str = "split",
         kernel_initializer="glorot_uniform",
@@ -114,33 +142,35 @@ class TowerConv2D(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        if implementation not in ("split", "groups"):
-            raise ValueError(
-                f"implementation must be 'split' or 'groups'; received {implementation!r}"
-            )
+        check_choice("implementation", implementation, TOWER_IMPLEMENTATIONS)
         if filters % towers:
             raise ValueError(f"filters ({filters}) must divide into {towers} towers")
         self.filters = filters
         self.kernel_size = kernel_size
         self.towers = towers
+        self.strides = strides
         self.padding = padding
         self.implementation = implementation
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
         self.bias_initializer = keras.initializers.get(bias_initializer)
         common = dict(
             kernel_size=kernel_size,
+            strides=strides,
             padding=padding,
-            kernel_initializer=self.kernel_initializer,
             bias_initializer=self.bias_initializer,
             dtype=self.dtype_policy,
         )
         if implementation == "split":
             self.convs = [
-                keras.layers.Conv2D(filters // towers, name=f"tower{t + 1}", **common)
+                keras.layers.Conv2D(
+                    filters // towers, name=f"tower{t + 1}",
+                    kernel_initializer=_tower_initializer(self.kernel_initializer, t), **common,
+                )
                 for t in range(towers)
             ]
         else:
-            self.convs = [keras.layers.Conv2D(filters, groups=towers, name="grouped", **common)]
+            self.convs = [keras.layers.Conv2D(filters, groups=towers, name="grouped",
+                                              kernel_initializer=self.kernel_initializer, **common)]
 
     def build(self, input_shape):
         channels = input_shape[-1]
@@ -178,6 +208,7 @@ class TowerConv2D(keras.layers.Layer):
             filters=self.filters,
             kernel_size=self.kernel_size,
             towers=self.towers,
+            strides=self.strides,
             padding=self.padding,
             implementation=self.implementation,
             kernel_initializer=keras.initializers.serialize(self.kernel_initializer),

@@ -1,5 +1,6 @@
-"""Callbacks of the trainer: the paper's learning-rate drops, crash-safe checkpoints and backups,
-and a NaN stop that says what to try.
+"""Callbacks of the trainer: the paper's learning-rate drops (Section 5), the learning-rate log,
+crash-safe checkpoints, a NaN stop that says what to try, and the set ``fit`` uses (the training
+state backup is ``training.backup``).
 
 Every file the trainer writes goes to a temporary file in the same folder first and is then renamed
 over the target with ``os.replace``, which is atomic on POSIX and Windows: a process killed while it
@@ -8,12 +9,8 @@ writes leaves the previous checkpoint intact, never a half-written one.
 
 from __future__ import annotations
 
-import glob
-import io
-import json
 import math
 import os
-import re
 
 import keras
 import numpy as np
@@ -122,13 +119,34 @@ class PaperLearningRateDrops(keras.callbacks.Callback):
 
 
 class LearningRateLogger(keras.callbacks.Callback):
-    """Adds ``learning_rate`` (the value used in the epoch's last step) to the epoch logs."""
+    """Adds ``learning_rate`` to the epoch logs: the rate of the epoch's last training step.
+
+    With a ``schedule`` (a ``keras.optimizers.schedules.LearningRateSchedule``) that is
+    ``schedule(iterations - 1)``: at the epoch's end the optimizer's own ``learning_rate`` is already
+    the *next* step's (a step schedule's drop would show one epoch early). Without one the rate is
+    read when the epoch begins: the paper's drops (``PaperLearningRateDrops``) change it only at
+    epoch ends, after the epoch it was used in.
+    """
+
+    def __init__(self, schedule=None):
+        super().__init__()
+        self.schedule = schedule if callable(schedule) else None
+        self.rate = math.nan
+
+    def _current(self) -> float:
+        return float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if self.schedule is None:
+            self.rate = self._current()
 
     def on_epoch_end(self, epoch, logs=None):
-        if logs is not None:
-            optimizer = self.model.optimizer
-            lr = optimizer.learning_rate  # schedules: the value at the current step
-            logs["learning_rate"] = float(keras.ops.convert_to_numpy(lr))
+        if logs is None:
+            return
+        if self.schedule is not None:
+            step = int(keras.ops.convert_to_numpy(self.model.optimizer.iterations)) - 1
+            self.rate = float(keras.ops.convert_to_numpy(self.schedule(max(step, 0))))
+        logs["learning_rate"] = self.rate
 
 
 class AtomicModelCheckpoint(keras.callbacks.Callback):
@@ -162,110 +180,17 @@ class AtomicModelCheckpoint(keras.callbacks.Callback):
             save_model_atomically(self.model, self.filepath)
 
 
-_BACKUP_NAME = re.compile(r"epoch-(\d+)\.npz$")
-
-
-def backup_files(backup_dir: str) -> list[tuple[int, str]]:
-    """``(finished epochs, path)`` of every complete backup in ``backup_dir``, newest first."""
-    found = []
-    for path in glob.glob(os.path.join(glob.escape(backup_dir), "epoch-*.npz")):
-        match = _BACKUP_NAME.search(os.path.basename(path))
-        if match:
-            found.append((int(match.group(1)), path))
-    return sorted(found, reverse=True)
-
-
-def latest_backup_epoch(backup_dir: str) -> int:
-    """Number of epochs the newest backup in ``backup_dir`` has finished; 0 when there is none."""
-    files = backup_files(backup_dir)
-    return files[0][0] if files else 0
-
-
-class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
-    """``keras.callbacks.BackupAndRestore`` with crash-safe files and the whole training state.
-
-    At each epoch end it writes ``backup_dir/epoch-NNNNN.npz`` (NNNNN = epochs finished) through a
-    temporary file and an atomic rename. The file holds every model variable (including the
-    dropout layers' random-seed state, which ``save_weights`` leaves out), every optimizer variable
-    (momentum, step count, learning rate) and the state of the ``stateful`` callbacks (the paper's
-    learning-rate drops, the best checkpoint's value). The newest file names the epoch, so weights and
-    epoch number can never disagree. The previous file is kept too, as a second chance.
-
-    On ``fit`` it restores the newest file that loads and sets the initial epoch. The caller must
-    start the data stream at the same epoch (``latest_backup_epoch``; ``augment.training_pipeline``'s
-    ``start_epoch``). The folder is removed when training ends normally.
-    """
-
-    def __init__(self, backup_dir: str, *, stateful=(), keep: int = 2, delete_checkpoint=True):
-        super().__init__(backup_dir, save_freq="epoch", delete_checkpoint=delete_checkpoint)
-        self.stateful = list(stateful)
-        self.keep = keep
-        self.restored_epoch = 0
-
-    def _variables(self):
-        optimizer = self.model.optimizer
-        return list(self.model.variables) + (list(optimizer.variables) if optimizer else [])
-
-    def _load_model(self):
-        files = backup_files(self.backup_dir)
-        if not files:
-            return
-        optimizer = self.model.optimizer
-        if optimizer is not None and not optimizer.built:
-            optimizer.build(self.model.trainable_variables)
-        errors = []
-        for epoch, path in files:
-            try:
-                with np.load(path, allow_pickle=False) as archive:
-                    values = [archive[f"v{i}"] for i in range(int(archive["count"]))]
-                    state = json.loads(str(archive["state"]))
-            except (OSError, ValueError, KeyError) as error:  # unreadable: try the older file
-                errors.append(f"{path}: {error}")
-                continue
-            variables = self._variables()
-            if len(values) != len(variables):
-                raise ValueError(
-                    f"backup {path} holds {len(values)} variables but the model and optimizer have "
-                    f"{len(variables)}: it comes from a different configuration; use another "
-                    f"--output or delete {self.backup_dir}"
-                )
-            for variable, value in zip(variables, values):
-                variable.assign(value)
-            for callback, callback_state in zip(self.stateful, state["callbacks"]):
-                callback.set_state(callback_state)
-            self.model._initial_epoch = epoch
-            self.restored_epoch = epoch
-            return
-        raise OSError("no backup could be read: " + "; ".join(errors))
-
-    def on_train_begin(self, logs=None):
-        self._load_model()
-
-    def _save_model(self):
-        values = [keras.ops.convert_to_numpy(v) for v in self._variables()]
-        state = {"epoch": self._current_epoch, "callbacks": [c.get_state() for c in self.stateful]}
-        arrays = {f"v{i}": value for i, value in enumerate(values)}
-        path = os.path.join(self.backup_dir, f"epoch-{self._current_epoch:05d}.npz")
-
-        def write(temporary):
-            buffer = io.BytesIO()
-            np.savez(buffer, count=len(values), state=json.dumps(state), **arrays)
-            with open(temporary, "wb") as handle:
-                handle.write(buffer.getvalue())
-
-        write_atomically(path, write)
-        for _, old in backup_files(self.backup_dir)[self.keep:]:
-            os.remove(old)
-
-
 class TerminateOnNaNWithAdvice(keras.callbacks.TerminateOnNaN):
-    """Stop at the first NaN or infinite loss and raise ``TrainingDivergedError`` saying what to try.
+    """Stop at the first NaN or infinite loss, saying what to try.
 
-    Raising (rather than ``stop_training``) keeps the backup, so a fixed command can resume.
+    ``raise_error=True`` (the trainer's choice) raises ``TrainingDivergedError``: no further
+    callback runs, so the backup of the last finished epoch stays the newest and a fixed command
+    resumes from it. ``raise_error=False`` is Keras' graceful stop: it prints the advice and sets
+    ``model.stop_training``; Keras then still ends the epoch (and its callbacks see it).
     """
 
-    def __init__(self):
-        super().__init__(raise_error=True)
+    def __init__(self, raise_error: bool = True):
+        super().__init__(raise_error=raise_error)
         self.epoch = 0
 
     def on_epoch_begin(self, epoch, logs=None):
@@ -273,7 +198,39 @@ class TerminateOnNaNWithAdvice(keras.callbacks.TerminateOnNaN):
 
     def on_batch_end(self, batch, logs=None):
         loss = (logs or {}).get("loss")
-        if loss is not None and not np.isfinite(loss):
-            raise TrainingDivergedError(
-                NAN_ADVICE.format(value=loss, epoch=self.epoch + 1, batch=batch + 1)
-            )
+        if loss is None or np.isfinite(loss):
+            return
+        advice = NAN_ADVICE.format(value=loss, epoch=self.epoch + 1, batch=batch + 1)
+        if self.raise_error:
+            raise TrainingDivergedError(advice)
+        print(f"\n{advice}")
+        self.model.stop_training = True
+
+
+# ------------------------------------------------------------------------------ the trainer's set
+
+
+def epoch_callbacks(config, paths, *, chief, start_epoch, rate, stateful, backup, extra) -> list:
+    """Every callback of the trainer's ``model.fit``, in order; ``backup`` last but the ``extra``."""
+    found = [LearningRateLogger(rate), TerminateOnNaNWithAdvice(), *stateful,
+             AtomicModelCheckpoint(paths["last"], enabled=chief)]
+    if chief:
+        found.append(keras.callbacks.CSVLogger(paths["csv"], append=start_epoch > 0))
+        if config.tensorboard:
+            found.append(keras.callbacks.TensorBoard(paths["tensorboard"]))
+    found.append(backup)  # last: a backup means every other epoch-end step is done
+    return found + list(extra or [])
+
+
+def stateful_callbacks(config, paths, *, chief, validation: bool) -> list:
+    """The callbacks whose state the backup keeps: the best checkpoint (with validation data) and
+    the paper's learning-rate drops (``config.schedule == "paper"``, Section 5)."""
+    found = []
+    if validation:
+        found.append(AtomicModelCheckpoint(paths["best"], save_best_only=True, enabled=chief))
+    if config.schedule == "paper":
+        found.append(PaperLearningRateDrops(
+            factor=config.lr_drop_factor, patience=config.plateau_patience,
+            max_drops=config.max_lr_drops,
+        ))
+    return found

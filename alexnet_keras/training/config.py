@@ -1,13 +1,42 @@
-"""``TrainConfig``: one training run, with the paper's recipe (Sections 4.2 and 5) as defaults, and the demo recipe."""
+"""``TrainConfig``: one training run, with the paper's recipe (Sections 4.2 and 5) as defaults, and the demo recipe.
+
+Every field carries its help text (and, where it has a fixed set of values, its choices) in
+``dataclasses.field(metadata=...)``: ``alexnet_keras.cli`` builds ``train``'s flags from them, one flag
+per field, and ``__post_init__`` refuses any value outside them.
+"""
 
 from __future__ import annotations
 
 import dataclasses
+import os
 
-from alexnet_keras.training import distribute
+from alexnet_keras.checks import check_choice
+from alexnet_keras.data.catalog import NAMES as DATASETS
+from alexnet_keras.model.architecture import ACTIVATIONS, INITIALIZERS, NORMALIZATIONS
+from alexnet_keras.model.variants import CONV_NAMES, KERNEL_SIZES, STRIDES, VARIANTS
+from alexnet_keras.model.layers import TOWER_IMPLEMENTATIONS
+from alexnet_keras.training.distribute import LR_SCALINGS, STRATEGIES
 from alexnet_keras.training.optimizer import SCHEDULES, WEIGHT_DECAY_MODES
 
 PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
+VERBOSITIES = ("auto", 0, 1, 2)  # keras.Model.fit(verbose=)
+
+# (test, what the value must be), for the numeric fields; None always passes (the field's default).
+AT_LEAST_1 = (lambda v: v >= 1, "an integer >= 1")
+AT_LEAST_0 = (lambda v: v >= 0, ">= 0")
+POSITIVE = (lambda v: v > 0, "> 0")
+FRACTION = (lambda v: 0 <= v < 1, "in [0, 1)")
+DROP_FACTOR = (lambda v: 0 < v < 1, "in (0, 1): 0.1 divides the rate by 10 (1 or more would not lower it)")
+
+
+def option(default, help: str, *, choices=None, check=None, aliases=()):
+    """A ``TrainConfig`` field with its command-line help, its allowed values and its range check."""
+    metadata = {"help": help, "aliases": tuple(aliases)}
+    if choices is not None:
+        metadata["choices"] = tuple(choices)
+    if check is not None:
+        metadata["check"] = check
+    return dataclasses.field(default=default, metadata=metadata)
 
 
 @dataclasses.dataclass
@@ -17,64 +46,98 @@ class TrainConfig:
     ``batch_size`` is per replica; the global batch is ``batch_size x replicas`` unless
     ``global_batch_size`` is given. The learning rate is ``learning_rate x global batch /
     reference_batch_size`` under ``lr_scaling="linear"`` (see ``alexnet_keras.distribute``).
+    Every value is checked when the config is made: a bad one raises ``ValueError`` naming it.
     """
 
-    # data
-    dataset: str = "imagenet2012"
-    data_dir: str | None = None
-    manual_dir: str | None = None
-    image_size: int | None = None  # None: the variant's own (227; 224 for torchvision)
-    cache: bool = False  # keep decoded images in memory (small datasets)
-    # model (alexnet_keras.alexnet options)
-    variant: str = "paper"
-    activation: str = "relu"
-    normalization: str = "lrn"
-    initializer: str = "paper"
-    dropout: float = 0.5
+    # data (Section 2)
+    dataset: str = option("imagenet2012", "data set to train on", choices=DATASETS)
+    data_dir: str | None = option(None, "TFDS data_dir (for offline: the folder holding offline/)")
+    data_path: str | None = option(None, "the image folder of --dataset folder: DIR/<class>/*.jpg "
+                                   "or DIR/{train,validation}/<class>/*.jpg")
+    manual_dir: str | None = option(None, "folder holding ILSVRC2012_img_{train,val}.tar")
+    skip_corrupt: bool = option(False, "leave unreadable images out (and list them) instead of "
+                                "stopping at the first")
+    image_size: int | None = option(None, "input height and width (default: the variant's, 227; "
+                                    "224 for torchvision; at least minimum_image_size())")
+    cache: bool = option(False, "keep decoded images in memory (small data sets)")
+    prepared: str | None = option(None, "train from a folder written by `prepare` (256x256 JPEGs in "
+                                  "TFRecord shards); --dataset and its folders are then not read")
+    # model (alexnet_keras.alexnet options, Section 3)
+    variant: str = option("paper", "network variant", choices=VARIANTS)
+    activation: str = option("relu", "activation (Section 3.1: relu)", choices=ACTIVATIONS)
+    normalization: str = option("lrn", "normalisation (Section 3.3: lrn)", choices=NORMALIZATIONS)
+    overlapping_pooling: bool = option(True, "max pooling 3x3 with stride 2 (Section 3.4); "
+                                       "off: 2x2 with stride 2")
+    tower_implementation: str = option("split", "grouped convolutions as one Conv2D per tower or "
+                                       "Conv2D(groups=2) (same results)", choices=TOWER_IMPLEMENTATIONS)
+    initializer: str = option("paper", "paper: N(0, 0.01) and biases of 1 (Section 5); keras: Glorot",
+                              choices=INITIALIZERS)
+    dropout: float = option(0.5, "dropout rate after fc6 and fc7 (Section 4.2)", check=FRACTION)
     # optimisation (Section 5)
-    epochs: int = 90
-    batch_size: int = 128
-    global_batch_size: int | None = None
-    learning_rate: float = 0.01
-    lr_scaling: str = "linear"
-    reference_batch_size: int = 128
-    momentum: float = 0.9
-    weight_decay: float = 5e-4
-    weight_decay_mode: str = "coupled"
-    schedule: str = "paper"
-    plateau_patience: int = 5
-    max_lr_drops: int = 3
-    lr_drop_factor: float = 0.1
-    step_epochs: int = 30
-    warmup_epochs: int = 5
+    epochs: int = option(90, "epochs to train (paper: about 90)", check=AT_LEAST_1)
+    batch_size: int = option(128, "batch per replica (paper: 128)", check=AT_LEAST_1)
+    global_batch_size: int | None = option(None, "global batch (must divide by the replicas)",
+                                           check=AT_LEAST_1)
+    learning_rate: float = option(0.01, "base learning rate at --reference-batch-size (paper: 0.01)",
+                                  check=POSITIVE, aliases=("--lr",))
+    lr_scaling: str = option("linear", "linear: rate x global batch / reference batch; none",
+                             choices=LR_SCALINGS)
+    reference_batch_size: int = option(128, "batch the base learning rate is meant for",
+                                       check=AT_LEAST_1)
+    momentum: float = option(0.9, "SGD momentum (paper: 0.9)", check=FRACTION)
+    weight_decay: float = option(5e-4, "weight decay (paper: 0.0005)", check=AT_LEAST_0)
+    weight_decay_mode: str = option("coupled", "coupled (paper) or decoupled (AdamW-style)",
+                                    choices=WEIGHT_DECAY_MODES)
+    schedule: str = option("paper", "paper: /10 on a plateau, 3 times; step; cosine; constant",
+                           choices=SCHEDULES)
+    plateau_patience: int = option(5, "epochs without improvement before a drop", check=AT_LEAST_0)
+    max_lr_drops: int = option(3, "learning-rate drops of the paper schedule", check=AT_LEAST_0)
+    lr_drop_factor: float = option(0.1, "factor of each drop (paper: 0.1)", check=DROP_FACTOR)
+    step_epochs: int = option(30, "epochs between drops of the step schedule", check=AT_LEAST_1)
+    warmup_epochs: int = option(5, "warm-up epochs of the cosine schedule", check=AT_LEAST_0)
     # run
-    seed: int = 0
-    strategy: str = "auto"
-    mixed_precision: str = "float32"
-    xla: bool | None = None  # None: on without a tf.distribute strategy (``xla_enabled``)
-    deterministic: bool = False
-    steps_per_epoch: int | None = None  # None: one pass over the training set
-    validation_steps: int | None = None  # None: the whole validation set
-    output: str = "runs/alexnet"
-    tensorboard: bool = True
-    verbose: str | int = "auto"
+    seed: int = option(0, "random seed (initialisation, data order, augmentation)", check=AT_LEAST_0)
+    strategy: str = option("auto", "tf.distribute strategy", choices=STRATEGIES)
+    mixed_precision: str = option("float32", "Keras dtype policy", choices=PRECISIONS)
+    xla: bool | None = option(None, "compile the training step with XLA (default: on without a "
+                              "distribution strategy)")
+    deterministic: bool = option(False, "deterministic TensorFlow ops (slower)")
+    steps_per_epoch: int | None = option(None, "train on the first N batches each epoch (default: "
+                                         "all)", check=AT_LEAST_1)
+    validation_steps: int | None = option(None, "validate on the first N batches (default: all)",
+                                          check=AT_LEAST_1)
+    output: str = option("runs/alexnet", "folder for checkpoints, logs, backup and the curves PNG")
+    tensorboard: bool = option(True, "write TensorBoard logs")
+    verbose: str | int = option("auto", "Keras progress output: auto, 0, 1 or 2", choices=VERBOSITIES)
+    tpu_address: str | None = option(None, "--strategy tpu: the TPU's name or grpc:// address "
+                                     "(default: the resolver's own lookup)")
+    restart: bool = option(False, "start over in an --output folder that holds a run (deletes its "
+                           "checkpoints, log and backup)")
 
     def __post_init__(self):
-        checks = {
-            "schedule": (self.schedule, SCHEDULES),
-            "weight_decay_mode": (self.weight_decay_mode, WEIGHT_DECAY_MODES),
-            "lr_scaling": (self.lr_scaling, distribute.LR_SCALINGS),
-            "strategy": (self.strategy, distribute.STRATEGIES),
-            "mixed_precision": (self.mixed_precision, PRECISIONS),
-        }
-        for field, (value, allowed) in checks.items():
-            if value not in allowed:
-                raise ValueError(f"{field} must be one of {list(allowed)}; received {value!r}")
-        for field in ("epochs", "batch_size", "reference_batch_size"):
-            if getattr(self, field) < 1:
-                raise ValueError(f"{field} must be >= 1; received {getattr(self, field)!r}")
-        if self.learning_rate <= 0:
-            raise ValueError(f"learning_rate must be > 0; received {self.learning_rate!r}")
+        for field in dataclasses.fields(self):
+            value = getattr(self, field.name)
+            if "choices" in field.metadata:
+                check_choice(field.name, value, field.metadata["choices"])
+            test, allowed = field.metadata.get("check", (None, None))
+            if test is not None and value is not None and (isinstance(value, bool) or not test(value)):
+                raise ValueError(f"{field.name} must be {allowed}; received {value!r}")
+        smallest = minimum_image_size(self.variant, overlapping_pooling=self.overlapping_pooling)
+        if self.image_size is not None and self.image_size < smallest:
+            pooling = "overlapping" if self.overlapping_pooling else "2x2"
+            raise ValueError(
+                f"image_size {self.image_size} is too small for variant {self.variant!r} with "
+                f"{pooling} pooling: pool5 needs an input of at least {smallest}x{smallest}; "
+                f"use image_size >= {smallest}")
+        if self.dataset == "folder" and not self.data_path:
+            raise ValueError("dataset 'folder' needs data_path, the folder that "
+                             "holds one sub-folder of images per class")
+        if self.dataset != "folder" and self.data_path:
+            raise ValueError(f"data_path is only read by dataset 'folder'; received it "
+                             f"with dataset {self.dataset!r}: drop it, or use dataset 'folder'")
+        if os.path.isfile(self.output):
+            raise ValueError(f"output {self.output!r} is a file; training writes a folder there: "
+                             f"give a folder (new or from an earlier run) instead")
 
     @classmethod
     def demo(cls, **overrides) -> "TrainConfig":
@@ -92,6 +155,31 @@ class TrainConfig:
         return cls(**values)
 
 
+def minimum_image_size(variant: str = "paper", *, overlapping_pooling: bool = True) -> int:
+    """The smallest input side for which every layer up to pool5 keeps at least one pixel.
+
+    Worked through the variant's layers (Section 3.5): conv1 (kernel 11, stride 4, the variant's
+    zero padding ``p``) maps ``n`` to ``(n + 2p - 11) // 4 + 1``; conv2 to conv5 keep the size
+    ("same", stride 1); pool1, pool2 and pool5 (3x3 stride 2, or 2x2 stride 2) map ``n`` to
+    ``(n - z) // s + 1``. The paper's layers need 67 (conv1 15x15, pool5 1x1).
+    """
+    check_choice("variant", variant, VARIANTS)
+    pool_size, pool_stride = (3, 2) if overlapping_pooling else (2, 2)
+    padding = VARIANTS[variant].conv1_padding
+
+    def pool5_side(side: int) -> int:
+        for name, kernel, stride in zip(CONV_NAMES, KERNEL_SIZES, STRIDES):
+            pad = padding if name == "conv1" else (kernel - 1) // 2  # conv2-conv5: "same"
+            side = (side + 2 * pad - kernel) // stride + 1
+            if name in ("conv1", "conv2", "conv5"):
+                side = (side - pool_size) // pool_stride + 1
+            if side < 1:
+                return 0
+        return side
+
+    return next(side for side in range(1, 1024) if pool5_side(side) >= 1)
+
+
 # The demo's settings (``TrainConfig.demo()``, ``--demo``); every other field keeps the paper's value.
 DEMO = dict(
     dataset="offline",  # generated: 10 shape classes, 1,300 training and 300 held-out images
@@ -107,3 +195,13 @@ DEMO = dict(
     warmup_epochs=1,
     output="runs/demo",
 )
+
+
+# Fields a resumed run may change: where and how it runs, not what it computes. ``fit`` records each
+# change in config.json's "resumes" list; a resume that changes any other field is refused (that is
+# another run: another --output, or --restart). ``epochs`` may grow to continue a finished run;
+# under the cosine schedule that stretches the rest of the decay over the new length.
+RESUMABLE_FIELDS = frozenset({
+    "epochs", "strategy", "tpu_address", "xla", "deterministic", "verbose", "tensorboard", "cache",
+    "data_dir", "manual_dir", "data_path", "skip_corrupt", "output", "restart",
+})

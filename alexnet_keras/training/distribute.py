@@ -16,51 +16,52 @@ where 128 is the paper's batch (Section 5). ``lr_scaling="none"`` turns the rule
 
 from __future__ import annotations
 
-import json
-import os
+from alexnet_keras.checks import check_choice
 
 STRATEGIES = ("auto", "default", "mirrored", "multi_worker", "tpu")
 LR_SCALINGS = ("linear", "none")
 PAPER_BATCH_SIZE = 128
 
 
-def _tf_config() -> dict:
+def _cluster():
+    """TF_CONFIG read by TensorFlow's own ``TFConfigClusterResolver``: (cluster jobs, task type,
+    task index); ``({}, None, None)`` without TF_CONFIG."""
+    import tensorflow as tf
+
+    resolver = tf.distribute.cluster_resolver.TFConfigClusterResolver()
     try:
-        return json.loads(os.environ.get("TF_CONFIG", "") or "{}")
-    except json.JSONDecodeError as error:
-        raise ValueError(f"TF_CONFIG is not valid JSON: {error}") from None
+        jobs = resolver.cluster_spec().as_dict()
+        return jobs, resolver.task_type, resolver.task_id
+    except ValueError as error:  # json.JSONDecodeError is a ValueError
+        raise ValueError(f"TF_CONFIG is not valid JSON ({error}); see "
+                         "https://www.tensorflow.org/guide/distributed_training#TF_CONFIG") from None
 
 
 def cluster_workers() -> int:
     """Number of worker (and chief) tasks TF_CONFIG names; 0 without TF_CONFIG."""
-    cluster = _tf_config().get("cluster", {})
-    return len(cluster.get("worker", [])) + len(cluster.get("chief", []))
+    jobs = _cluster()[0]
+    return len(jobs.get("worker", [])) + len(jobs.get("chief", []))
 
 
 def is_chief() -> bool:
     """True for the process that writes checkpoints, logs and plots (worker 0 without a chief)."""
-    config = _tf_config()
-    task = config.get("task", {})
-    if not task:
+    jobs, task_type, task_index = _cluster()
+    if task_type is None or task_type == "chief":
         return True
-    if task.get("type") == "chief":
-        return True
-    has_chief = bool(config.get("cluster", {}).get("chief"))
-    return task.get("type") == "worker" and int(task.get("index", 0)) == 0 and not has_chief
+    return task_type == "worker" and int(task_index or 0) == 0 and not jobs.get("chief")
 
 
 def task_id() -> str:
     """``"worker-1"`` and the like under TF_CONFIG, ``"chief"`` otherwise."""
-    task = _tf_config().get("task", {})
-    return "chief" if is_chief() else f"{task.get('type', 'worker')}-{task.get('index', 0)}"
+    _, task_type, task_index = _cluster()
+    return "chief" if is_chief() else f"{task_type or 'worker'}-{task_index or 0}"
 
 
 def resolve_strategy_name(name: str = "auto", *, gpus: int | None = None) -> str:
     """The strategy ``"auto"`` stands for: ``"multi_worker"`` when TF_CONFIG names several
     workers, ``"mirrored"`` when more than one GPU is visible, else ``"default"``. Other names
     are returned as they are (after checking them)."""
-    if name not in STRATEGIES:
-        raise ValueError(f"strategy must be one of {list(STRATEGIES)}; received {name!r}")
+    check_choice("strategy", name, STRATEGIES)
     if name != "auto":
         return name
     if cluster_workers() > 1:
@@ -132,8 +133,7 @@ def scale_learning_rate(
     reference_batch: int = PAPER_BATCH_SIZE,
 ) -> float:
     """``learning_rate x global_batch / reference_batch`` (``rule="linear"``) or unchanged (``"none"``)."""
-    if rule not in LR_SCALINGS:
-        raise ValueError(f"lr_scaling must be one of {list(LR_SCALINGS)}; received {rule!r}")
+    check_choice("lr_scaling", rule, LR_SCALINGS)
     if rule == "none":
         return float(learning_rate)
     return float(learning_rate) * global_batch / reference_batch

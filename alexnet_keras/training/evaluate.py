@@ -3,31 +3,60 @@
 "At test time, the network makes a prediction by extracting five 224x224 patches (the four corner
 patches and the center patch) as well as their horizontal reflections (hence ten patches in all),
 and averaging the predictions made by the network's softmax layer on the ten patches."
+
+Several checkpoints make an ensemble whose softmax outputs are averaged (Section 6: "Averaging the
+predictions of five similar CNNs gives an error rate of 16.4%").
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 
 import numpy as np
 
+from alexnet_keras.checks import check_choice
+from alexnet_keras.model.preprocessing import PREPROCESSING_MODES, preprocess_input
 from alexnet_keras.training.metrics import top_k_errors
+
+CROPS = ("center", "ten", "both")
+
+
+def _check_softmax(model) -> None:
+    activation = getattr(model.layers[-1], "activation", None)
+    if getattr(activation, "__name__", None) != "softmax":
+        raise ValueError(f"an ensemble averages softmax outputs (Section 6), but model "
+                         f"{model.name!r} ends in {model.layers[-1].name!r} without a softmax; "
+                         f"build it with classifier_activation='softmax'")
+
+
+def ensemble_predict(models, images):
+    """The mean of the models' softmax outputs for ``images`` (Section 6); one model: its output."""
+    import tensorflow as tf
+
+    models = list(models) if isinstance(models, (list, tuple)) else [models]
+    outputs = [tf.cast(model(images, training=False), tf.float32) for model in models]
+    return outputs[0] if len(outputs) == 1 else tf.add_n(outputs) / len(outputs)
 
 
 def _predict(model, images):
-    return model(images, training=False)
+    return ensemble_predict(model, images)
 
 
 def evaluate_model(model, dataset, *, ten_crops: bool = False, steps: int | None = None) -> dict:
-    """Top-1 and top-5 error of ``model`` on ``dataset``.
+    """Top-1 and top-5 error of ``model`` (or a list of models: an ensemble) on ``dataset``.
 
     ``dataset`` yields ``(images, labels)``: images ``[B, S, S, 3]`` (one crop) or
-    ``[B, 10, S, S, 3]`` (ten crops, whose softmax outputs are averaged per image).
+    ``[B, 10, S, S, 3]`` (ten crops, whose softmax outputs are averaged per image). An ensemble's
+    models must end in a softmax; their outputs are averaged (Section 6).
     Returns ``{"top1_error", "top5_error", "examples"}``.
     """
     import tensorflow as tf
 
+    if isinstance(model, (list, tuple)) and len(model) > 1:
+        for member in model:
+            _check_softmax(member)
     predict = tf.function(lambda x: _predict(model, x), reduce_retracing=True)
     scores, labels = [], []
     for index, (images, batch_labels) in enumerate(dataset):
@@ -59,30 +88,57 @@ def evaluate(
     image_size: int | None = None,
     crops: str = "both",
     steps: int | None = None,
+    data_path: str | None = None,
+    skip_corrupt: bool = False,
+    preprocessing: str = "paper",
 ) -> dict:
-    """Top-1/top-5 error of a ``.keras`` checkpoint (or a model) on a dataset's split.
+    """Top-1/top-5 error of a ``.keras`` checkpoint (or a model, or a list of either: an ensemble
+    whose softmax outputs are averaged, Section 6) on a dataset's split.
+
+    ``preprocessing``: the ``preprocess_input`` mode the weights expect: ``"paper"`` (the mean
+    subtraction of our trainer, the pipeline's default) or ``"torch"`` (torchvision's weights).
+
+    ``data_path`` is the image folder of ``dataset="folder"``; ``skip_corrupt`` leaves unreadable
+    images out (``data.load``). A data set with more classes than the model's outputs is refused.
 
     ``crops``: ``"center"``, ``"ten"`` or ``"both"``. ``image_size`` defaults to the model's input.
     Returns ``{"center": {...}, "ten_crops": {...}}`` with the crops asked for.
     """
-    if crops not in ("center", "ten", "both"):
-        raise ValueError(f"crops must be 'center', 'ten' or 'both'; received {crops!r}")
+    check_choice("crops", crops, CROPS)
     import keras
 
     import alexnet_keras  # noqa: F401  (registers the custom layers, metrics and optimiser for loading)
     from alexnet_keras import data
     from alexnet_keras.data import augment
 
-    model = keras.models.load_model(checkpoint, compile=False) if isinstance(checkpoint, str) else checkpoint
+    check_choice("preprocessing", preprocessing, PREPROCESSING_MODES)
+    checkpoints = list(checkpoint) if isinstance(checkpoint, (list, tuple)) else [checkpoint]
+    models = [keras.models.load_model(c, compile=False) if isinstance(c, (str, os.PathLike)) else c
+              for c in checkpoints]
+    model = models[0]
+    if any(m.input_shape != model.input_shape or m.output_shape != model.output_shape
+           for m in models):
+        raise ValueError(f"an ensemble's models need the same input and output shapes; received "
+                         f"{[(m.input_shape, m.output_shape) for m in models]}")
     size = image_size or model.input_shape[1]
-    source = data.load(dataset, split, data_dir=data_dir, manual_dir=manual_dir)
+    source = data.load(dataset, split, data_dir=data_dir, manual_dir=manual_dir, path=data_path,
+                       skip_corrupt=skip_corrupt)
+    if source.num_classes > model.output_shape[-1]:
+        raise ValueError(
+            f"the data set {dataset!r} has {source.num_classes} classes but the checkpoint's model "
+            f"has {model.output_shape[-1]} outputs; evaluate on the data set it was trained on"
+        )
     results = {}
     for name, ten in (("center", False), ("ten_crops", True)):
         if crops == "both" or (crops == "ten") == ten:
             pipeline = augment.evaluation_pipeline(
-                source.dataset, batch_size=batch_size, image_size=size, ten_crops=ten
+                source.dataset, batch_size=batch_size, image_size=size, ten_crops=ten,
+                **({"mean": (0.0, 0.0, 0.0)} if preprocessing != "paper" else {}),
             )
-            results[name] = evaluate_model(model, pipeline, ten_crops=ten, steps=steps)
+            if preprocessing != "paper":  # raw 0..255 patches, then the weights' own preprocessing
+                pipeline = pipeline.map(
+                    lambda images, labels: (preprocess_input(images, preprocessing), labels))
+            results[name] = evaluate_model(models, pipeline, ten_crops=ten, steps=steps)
     return results
 
 

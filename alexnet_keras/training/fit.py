@@ -1,51 +1,45 @@
-"""Train AlexNet with the paper's recipe under ``tf.distribute`` (Section 5), and its command line.
+"""Train AlexNet with the paper's recipe under ``tf.distribute`` (Section 5).
 
 ``TrainConfig`` holds the recipe with the paper's values as defaults; ``fit(config)`` runs it:
 
-    strategy -> global batch and learning rate -> data stream (resumable) -> model and optimiser
-    inside ``strategy.scope()`` -> ``model.fit`` with checkpoints, backup, TensorBoard, CSV log,
-    NaN stop -> training-curves PNG.
+    check the run folder (``run_folder.plan_run``) -> strategy -> global batch and learning rate ->
+    data stream at the resumed epoch -> model and optimiser inside ``strategy.scope()``, restored
+    from the backup -> the first write -> ``model.fit`` with checkpoints, backup, TensorBoard, CSV
+    log, NaN stop -> training-curves PNG.
 
-Everything a run writes goes under ``config.output``::
-
-    config.json              the configuration, for the record
-    checkpoints/best.keras   the model with the lowest validation top-1 error so far
-    checkpoints/last.keras   the model after the last finished epoch
-    backup/                  resume state (one file per epoch, the two newest); removed at the end
-    logs/                    TensorBoard (``tensorboard --logdir OUTPUT/logs``)
-    training_log.csv         one row per epoch: losses, top-1/top-5 errors, learning rate
-    training_curves.png      the curves of the CSV log
-
-Run the same command again after an interruption and it resumes from the newest backup, with the
-data stream started at the same epoch, so no finished epoch is lost.
+Everything a run writes goes under ``config.output`` (``run_folder`` lists it). Run the same command
+again after an interruption and it resumes from the newest backup, with the data stream started at
+the same epoch, so no finished epoch is lost; after a finished run it changes nothing and says so.
 """
 
 from __future__ import annotations
 
-import csv
 import dataclasses
-import json
 import os
+import sys
 import time
 from typing import Callable
 
-from alexnet_keras.training import distribute
-from alexnet_keras.training.callbacks import (
-    AtomicBackupAndRestore,
-    AtomicModelCheckpoint,
-    LearningRateLogger,
-    PaperLearningRateDrops,
-    TerminateOnNaNWithAdvice,
-    latest_backup_epoch,
-)
+from alexnet_keras.plots import plot_history, read_csv_log
+from alexnet_keras.training import distribute, run_folder
+from alexnet_keras.training.callbacks import epoch_callbacks, stateful_callbacks
+from alexnet_keras.training.backup import TrainingStateBackup
 from alexnet_keras.training.config import TrainConfig
 from alexnet_keras.training.keras_compat import multi_worker_fixes
 from alexnet_keras.training.optimizer import build_optimizer, learning_rate_schedule
 
 
+class TrainingInterrupted(KeyboardInterrupt):
+    """Ctrl-C during training; the message says how many epochs are saved and how to resume."""
+
+
 @dataclasses.dataclass
 class TrainResult:
-    """What ``fit`` returns: the model, the whole history (resumed epochs included) and the paths."""
+    """What ``fit`` returns: the model, the whole history (resumed epochs included) and the paths.
+
+    ``status`` is ``"trained"``, or ``"complete"`` when the folder already held the finished run
+    (then nothing was trained, ``model`` is ``checkpoints/last.keras`` and ``message`` says so).
+    """
 
     model: object
     history: dict
@@ -57,6 +51,8 @@ class TrainResult:
     initial_epoch: int
     seconds: float
     paths: dict
+    status: str = "trained"
+    message: str = ""
 
 
 # --------------------------------------------------------------------------------------------- data
@@ -69,7 +65,15 @@ def _default_datasets(config: TrainConfig, start_epoch: int, global_batch: int):
     from alexnet_keras.data import augment
 
     image_size = _image_size(config)
-    train = data.load(config.dataset, "train", data_dir=config.data_dir, manual_dir=config.manual_dir)
+    where = dict(data_dir=config.data_dir, manual_dir=config.manual_dir, path=config.data_path,
+                 skip_corrupt=config.skip_corrupt)
+    if config.prepared:  # the 256x256 shards of `prepare` (Section 2), same pipelines
+        from alexnet_keras.data.prepared import load_prepared
+
+        load = lambda split: load_prepared(config.prepared, split)  # noqa: E731
+    else:
+        load = lambda split: data.load(config.dataset, split, **where)  # noqa: E731
+    train = load("train")
     source, num_examples = train, train.num_examples  # a Source: file lists shuffle cheaply
     steps = distribute.steps_per_epoch(num_examples, global_batch)
     if config.steps_per_epoch and config.steps_per_epoch < steps:
@@ -82,9 +86,7 @@ def _default_datasets(config: TrainConfig, start_epoch: int, global_batch: int):
         source, batch_size=global_batch, image_size=image_size, seed=config.seed,
         start_epoch=start_epoch, num_examples=num_examples, cache=config.cache,
     )
-    validation = data.load(
-        config.dataset, "validation", data_dir=config.data_dir, manual_dir=config.manual_dir
-    )
+    validation = load("validation")
     val_ds = augment.evaluation_pipeline(
         validation, batch_size=global_batch, image_size=image_size, cache=config.cache
     )
@@ -102,9 +104,11 @@ def _default_model(config: TrainConfig, num_classes: int):
 
     size = _image_size(config)
     return alexnet(
-        config.variant, num_classes=num_classes, input_shape=(size, size, 3),
+        config.variant, classes=num_classes, input_shape=(size, size, 3),
         activation=config.activation, normalization=config.normalization,
         initializer=config.initializer, dropout=config.dropout,
+        overlapping_pooling=config.overlapping_pooling,
+        tower_implementation=config.tower_implementation,
     )
 
 
@@ -125,11 +129,11 @@ def xla_enabled(xla: bool | None, distributed: bool) -> bool:
     return not distributed
 
 
-def compile_model(model, config: TrainConfig, learning_rate: float, steps_per_epoch: int) -> None:
+def compile_model(model, config: TrainConfig, learning_rate: float, steps_per_epoch: int):
     """Compile with the paper's optimiser, the schedule, cross-entropy and top-1/top-5 error.
 
     Call it inside ``strategy.scope()``: whether a strategy is in scope decides the default XLA
-    setting (``xla_enabled``).
+    setting (``xla_enabled``). Returns the learning rate or schedule the optimiser follows.
     """
     import keras
     import tensorflow as tf
@@ -151,44 +155,91 @@ def compile_model(model, config: TrainConfig, learning_rate: float, steps_per_ep
         metrics=[TopKError(1), TopKError(5)],
         jit_compile=xla_enabled(config.xla, distributed=tf.distribute.has_strategy()),
     )
+    return rate
 
 
-def _paths(output: str) -> dict:
-    return {
-        "output": output,
-        "config": os.path.join(output, "config.json"),
-        "best": os.path.join(output, "checkpoints", "best.keras"),
-        "last": os.path.join(output, "checkpoints", "last.keras"),
-        "backup": os.path.join(output, "backup"),
-        "tensorboard": os.path.join(output, "logs"),
-        "csv": os.path.join(output, "training_log.csv"),
-        "plot": os.path.join(output, "training_curves.png"),
-    }
+def progress_verbosity(verbose) -> int:
+    """Keras' ``verbose``: ``"auto"`` is the progress bar (1) on a terminal and one line per epoch
+    (2) otherwise, since the bar's carriage returns and escape codes garble logs and CI output."""
+    if verbose != "auto":
+        return int(verbose)
+    return 1 if sys.stdout.isatty() else 2
 
 
-def _backup_dir(paths: dict) -> str:
-    # Workers other than the chief keep their own backups (same content, no write races).
-    return paths["backup"] if distribute.is_chief() else os.path.join(paths["backup"], distribute.task_id())
+@dataclasses.dataclass
+class _Run:
+    """What ``fit`` settles before it builds anything: the strategy's numbers and the folder's plan."""
+
+    strategy: object
+    replicas: int
+    global_batch: int
+    learning_rate: float
+    paths: dict
+    chief: bool
+    backups: str
+    plan: run_folder.Plan
 
 
-def _truncate_csv(path: str, start_epoch: int) -> None:
-    """Drop CSV rows of epochs the resumed run will redo (written after the last backup)."""
-    if not os.path.exists(path):
-        return
-    with open(path, newline="") as handle:
-        rows = list(csv.reader(handle))
-    if not rows:
-        return
-    kept = [rows[0]] + [r for r in rows[1:] if r and int(r[0]) < start_epoch]
-    with open(path, "w", newline="") as handle:
-        csv.writer(handle).writerows(kept)
+def _plan(config: TrainConfig, strategy) -> _Run:
+    run_folder.check_output(config.output)
+    if strategy is None:  # first: multi-worker strategies must exist before any other op
+        strategy = distribute.make_strategy(config.strategy, tpu=config.tpu_address)
+    replicas = strategy.num_replicas_in_sync
+    global_batch = distribute.global_batch_size(
+        replicas, batch_size=config.batch_size, global_batch=config.global_batch_size
+    )
+    learning_rate = distribute.scale_learning_rate(
+        config.learning_rate, global_batch, rule=config.lr_scaling,
+        reference_batch=config.reference_batch_size,
+    )
+    paths = run_folder.run_paths(config.output, tensorboard=config.tensorboard)
+    chief = distribute.is_chief()
+    backups = run_folder.backup_dir(paths, None if chief else distribute.task_id())
+    plan = run_folder.plan_run(config, paths, backups, derived=dict(
+        replicas=replicas, global_batch_size=global_batch, learning_rate=learning_rate))
+    if chief and plan.message:
+        print(plan.message)
+    return _Run(strategy, replicas, global_batch, learning_rate, paths, chief, backups, plan)
 
 
-def read_csv_log(path: str) -> dict[str, list[float]]:
-    """The CSV log as ``{column: [value per epoch]}``."""
-    with open(path, newline="") as handle:
-        rows = list(csv.DictReader(handle))
-    return {key: [float(row[key]) for row in rows] for key in (rows[0] if rows else {})}
+def _result(config, run: _Run, started: float, **values) -> TrainResult:
+    return TrainResult(
+        config=config, replicas=run.replicas, global_batch_size=run.global_batch,
+        learning_rate=run.learning_rate, initial_epoch=run.plan.start_epoch, paths=run.paths,
+        seconds=time.perf_counter() - started, **values,
+    )
+
+
+def _recorded(config, run: _Run, started: float) -> TrainResult:
+    """A finished run as its folder holds it: the CSV history and ``checkpoints/last.keras``."""
+    import keras
+
+    csv_log, last = run.paths["csv"], run.paths["last"]
+    history = read_csv_log(csv_log) if run.chief and os.path.exists(csv_log) else {}
+    model = keras.models.load_model(last) if run.chief and os.path.exists(last) else None
+    return _result(config, run, started, model=model, history=history, status="complete",
+                   message=run.plan.message,
+                   steps_per_epoch=run.plan.derived.get("steps_per_epoch", 0))
+
+
+def _data(config: TrainConfig, run: _Run, datasets: Callable | None):
+    """The training stream at the plan's epoch, steps per epoch, validation data, classes."""
+    import keras
+    import tensorflow as tf
+
+    # The data stream is built before the global seed is set: its randomness comes from
+    # (config.seed, epoch) alone, whatever seed an earlier run in this process left behind.
+    tf.random.set_seed(None)
+    train_ds, steps, val_ds, num_classes = (datasets or _default_datasets)(
+        config, run.plan.start_epoch, run.global_batch
+    )
+    run_folder.check_steps(run.plan, steps, config.output)
+    keras.utils.set_random_seed(config.seed)  # initial weights, dropout
+    if config.deterministic:
+        tf.config.experimental.enable_op_determinism()
+    if config.validation_steps and val_ds is not None:
+        val_ds = val_ds.take(config.validation_steps)
+    return train_ds, steps, val_ds, num_classes
 
 
 def fit(
@@ -201,113 +252,67 @@ def fit(
 ) -> TrainResult:
     """Train as ``config`` says; resume from ``config.output``'s backup when there is one.
 
+    Every check comes before the first write (``run_folder.plan_run``, the data, the model, the
+    backup's fit to it): a refused configuration leaves the folder as it was. A finished run is
+    returned as recorded (``status="complete"``), nothing trained or written.
+
     Args:
         config: the run.
-        build_model: ``build_model(config, num_classes) -> keras.Model``, called inside the strategy
-            scope (default: ``alexnet`` with the config's options).
+        build_model: ``build_model(config, num_classes) -> keras.Model`` (built: it has an
+            ``Input``), called inside the strategy scope (default: ``alexnet`` with the config's
+            options).
         datasets: ``datasets(config, start_epoch, global_batch) -> (train, steps_per_epoch,
             validation or None, num_classes)``; ``train`` must be infinite and start at epoch
             ``start_epoch`` (default: ``data.load`` + ``augment`` pipelines).
-        strategy: a ``tf.distribute.Strategy`` (default: ``make_strategy(config.strategy)``).
+        strategy: a ``tf.distribute.Strategy`` (default: ``make_strategy(config.strategy,
+            tpu=config.tpu_address)``).
         callbacks: extra Keras callbacks.
 
     Raises:
+        run_folder.RunFolderError: the folder holds another run, or a trained one without backup.
         TrainingDivergedError: the loss became NaN or infinite (the message says what to try).
+        TrainingInterrupted: Ctrl-C; the message says how to resume.
     """
     started = time.perf_counter()
-    if strategy is None:  # first: multi-worker strategies must exist before any other op
-        strategy = distribute.make_strategy(config.strategy)
+    run = _plan(config, strategy)
+    if run.plan.complete:
+        return _recorded(config, run, started)
     import keras
-    import tensorflow as tf
 
-    replicas = strategy.num_replicas_in_sync
-    global_batch = distribute.global_batch_size(
-        replicas, batch_size=config.batch_size, global_batch=config.global_batch_size
-    )
-    learning_rate = distribute.scale_learning_rate(
-        config.learning_rate, global_batch, rule=config.lr_scaling,
-        reference_batch=config.reference_batch_size,
-    )
-    paths = _paths(config.output)
-    chief = distribute.is_chief()
-    backup_dir = _backup_dir(paths)
-    start_epoch = latest_backup_epoch(backup_dir)
-    if chief:
-        os.makedirs(config.output, exist_ok=True)
-        with open(paths["config"], "w") as handle:
-            json.dump(dataclasses.asdict(config), handle, indent=2)
-        if start_epoch:
-            _truncate_csv(paths["csv"], start_epoch)
-        elif os.path.exists(paths["csv"]):
-            os.remove(paths["csv"])
-
-    # The data stream is built before the global seed is set: its randomness comes from
-    # (config.seed, epoch) alone, whatever seed an earlier run in this process left behind.
-    tf.random.set_seed(None)
-    train_ds, steps, val_ds, num_classes = (datasets or _default_datasets)(
-        config, start_epoch, global_batch
-    )
-    keras.utils.set_random_seed(config.seed)  # initial weights, dropout
-    if config.deterministic:
-        tf.config.experimental.enable_op_determinism()
-    if config.validation_steps and val_ds is not None:
-        val_ds = val_ds.take(config.validation_steps)
-
+    train_ds, steps, val_ds, num_classes = _data(config, run, datasets)
     previous_policy = keras.config.dtype_policy()
     keras.config.set_dtype_policy(config.mixed_precision)
     try:
-        with strategy.scope():
+        stateful = stateful_callbacks(config, run.paths, chief=run.chief, validation=val_ds is not None)
+        backup = TrainingStateBackup(run.backups, stateful=stateful)
+        with run.strategy.scope():
             model = (build_model or _default_model)(config, num_classes)
-            compile_model(model, config, learning_rate, steps)
-
-        stateful = [AtomicModelCheckpoint(paths["best"], save_best_only=True, enabled=chief)]
-        if config.schedule == "paper":
-            stateful.append(PaperLearningRateDrops(
-                factor=config.lr_drop_factor, patience=config.plateau_patience,
-                max_drops=config.max_lr_drops,
-            ))
-        if val_ds is None:
-            stateful = [c for c in stateful if not isinstance(c, AtomicModelCheckpoint)]
-        backup = AtomicBackupAndRestore(backup_dir, stateful=stateful)
-        callback_list = [
-            LearningRateLogger(),
-            TerminateOnNaNWithAdvice(),
-            *stateful,
-            AtomicModelCheckpoint(paths["last"], enabled=chief),
-        ]
-        if chief:
-            callback_list.append(keras.callbacks.CSVLogger(paths["csv"], append=start_epoch > 0))
-            if config.tensorboard:
-                callback_list.append(keras.callbacks.TensorBoard(paths["tensorboard"]))
-        callback_list.append(backup)  # last: a backup means every other epoch-end step is done
-        callback_list.extend(callbacks or [])
-
-        if start_epoch and chief:
-            print(f"Resuming from {backup_dir}: {start_epoch} of {config.epochs} epochs done")
-        with multi_worker_fixes(model, strategy):
-            model.fit(
-                train_ds,
-                epochs=config.epochs,
-                initial_epoch=start_epoch,
-                steps_per_epoch=steps,
-                validation_data=val_ds,
-                callbacks=callback_list,
-                verbose=config.verbose,
-                shuffle=False,  # the pipeline shuffles, per epoch and seed
-            )
+            rate = compile_model(model, config, run.learning_rate, steps)
+            if run.plan.backup is not None:
+                backup.restore(model, run.plan.backup)
+        run_folder.start_run(config, run.paths, run.plan, chief=run.chief)  # the first write
+        callback_list = epoch_callbacks(
+            config, run.paths, chief=run.chief, start_epoch=run.plan.start_epoch, rate=rate,
+            stateful=stateful, backup=backup, extra=callbacks,
+        )
+        with multi_worker_fixes(model, run.strategy):
+            try:
+                model.fit(
+                    train_ds, epochs=config.epochs, initial_epoch=run.plan.start_epoch,
+                    steps_per_epoch=steps, validation_data=val_ds, callbacks=callback_list,
+                    verbose=progress_verbosity(config.verbose),
+                    shuffle=False,  # the pipeline shuffles, per epoch and seed
+                )
+            except KeyboardInterrupt:
+                raise TrainingInterrupted(run_folder.interrupted_message(config, run.backups)) from None
     finally:
         keras.config.set_dtype_policy(previous_policy)
 
-    history = read_csv_log(paths["csv"]) if chief and os.path.exists(paths["csv"]) else {}
-    if chief and history:
-        from alexnet_keras.plots import plot_history
-
-        plot_history(paths["csv"], paths["plot"])
-    return TrainResult(
-        model=model, history=history, config=config, replicas=replicas,
-        global_batch_size=global_batch, learning_rate=learning_rate, steps_per_epoch=steps,
-        initial_epoch=start_epoch, seconds=time.perf_counter() - started, paths=paths,
-    )
+    csv_log = run.paths["csv"]
+    history = read_csv_log(csv_log) if run.chief and os.path.exists(csv_log) else {}
+    if history:
+        plot_history(csv_log, run.paths["plot"])
+    return _result(config, run, started, model=model, history=history, steps_per_epoch=steps)
 
 
 def format_metrics_table(history: dict) -> str:

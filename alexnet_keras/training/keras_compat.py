@@ -7,16 +7,20 @@ import contextlib
 
 @contextlib.contextmanager
 def multi_worker_fixes(model, strategy):
-    """Work around keras-team/keras#20585: Keras 3's ``fit`` fails under MultiWorkerMirroredStrategy.
+    """Make Keras 3's ``fit`` work under ``MultiWorkerMirroredStrategy`` (two upstream bugs).
 
     Two spots fail, and only with several workers:
-    1. Before training, Keras builds the model from one batch, which it first *reduces across the
-       workers* just to learn its shapes; the collective rejects the per-replica batch ("Attempt
-       to convert a value (PerReplica...)"). One local replica's batch has the same shapes.
-    2. After each step, Keras averages the metric values across workers with ``axis=0``, which
-       scalars lack ("Invalid reduction dimension 0"). Scalars are averaged with ``axis=None``.
+    1. keras-team/keras#20585: before training, Keras builds the model from one batch, which it
+       first *reduces across the workers* just to learn its shapes; the collective rejects the
+       per-replica batch ("Attempt to convert a value (PerReplica...)"). One local replica's batch
+       has the same shapes.
+    2. tensorflow/tensorflow#72388: after each step, Keras averages the metric values across
+       workers with ``axis=0``, which scalars lack ("Invalid reduction dimension 0"). Scalars are
+       averaged with ``axis=None``.
     Both patches are in force only for this ``fit`` with this strategy; other strategies run
-    Keras' own code.
+    Keras' own code. ``tests/test_train_distributed.py::test_two_workers_fail_without_the_fixes``
+    is a strict xfail: when a Keras or TensorFlow upgrade fixes both, it fails, and this context
+    manager can go.
     """
     import tensorflow as tf
 

@@ -22,6 +22,8 @@ from __future__ import annotations
 import keras
 from keras import ops
 
+from alexnet_keras.checks import check_choice
+
 SCHEDULES = ("paper", "step", "cosine", "constant")
 WEIGHT_DECAY_MODES = ("coupled", "decoupled")
 
@@ -77,8 +79,7 @@ def learning_rate_schedule(
     The schedules count optimiser steps, which the backup restores, so a resumed run continues on
     the same curve.
     """
-    if schedule not in SCHEDULES:
-        raise ValueError(f"schedule must be one of {list(SCHEDULES)}; received {schedule!r}")
+    check_choice("schedule", schedule, SCHEDULES)
     if schedule in ("paper", "constant"):
         return float(learning_rate)
     if schedule == "step":
@@ -111,11 +112,7 @@ def build_optimizer(
     ``learning_rate`` is a float or a schedule (``learning_rate_schedule``).
     ``weight_decay_mode="decoupled"`` gives Keras' AdamW-style decay instead (not the paper's).
     """
-    if weight_decay_mode not in WEIGHT_DECAY_MODES:
-        raise ValueError(
-            f"weight_decay_mode must be one of {list(WEIGHT_DECAY_MODES)}; "
-            f"received {weight_decay_mode!r}"
-        )
+    check_choice("weight_decay_mode", weight_decay_mode, WEIGHT_DECAY_MODES)
     if weight_decay_mode == "coupled":
         return PaperSGD(learning_rate, momentum=float(momentum), coupled_weight_decay=weight_decay)
     optimizer = keras.optimizers.SGD(

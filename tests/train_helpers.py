@@ -1,10 +1,9 @@
 """A tiny model and a tiny epoch-deterministic data stream for the trainer tests, and a script that
 trains with them in a subprocess (resume, mirrored and multi-worker tests).
 
-    python tests/test_train_support.py OUTPUT [--epochs N] [--strategy S] [--cpus K] [--weights FILE]
-        [--lr X] [--nan] [--devices a,b] [--global-batch N] [--marker-steps]
-
-No test functions here; pytest collects the file and finds none.
+    python tests/train_helpers.py OUTPUT [--epochs N] [--strategy S] [--cpus K] [--weights FILE]
+        [--lr X] [--nan] [--devices a,b] [--global-batch N] [--losses FILE] [--kill-at E:S]
+        [--no-compat-fixes]
 """
 
 from __future__ import annotations
@@ -75,6 +74,29 @@ def tiny_model(config, num_classes: int, *, dropout: float = 0.0):
     return keras.Sequential(layers, name="tiny")
 
 
+class KillAt:
+    """Keras callback factory: the process sends itself SIGKILL after training step ``step`` of
+    epoch ``epoch`` (both from 0), the way a crash or a preempted machine ends it: no cleanup."""
+
+    @staticmethod
+    def make(epoch: int, step: int):
+        import signal
+
+        import keras
+
+        class _Kill(keras.callbacks.Callback):
+            current = 0
+
+            def on_epoch_begin(self, epoch_, logs=None):
+                self.current = epoch_
+
+            def on_train_batch_end(self, batch, logs=None):
+                if (self.current, batch) == (epoch, step):
+                    os.kill(os.getpid(), signal.SIGKILL)
+
+        return _Kill()
+
+
 class StepMarker:
     """Keras callback factory: appends 'epoch step' to a file after each training step, and writes
     every batch's running loss, so tests can poll progress instead of sleeping."""
@@ -111,7 +133,9 @@ def main(argv=None) -> int:
     parser.add_argument("--weights", default=None, help="write final weights (npz) here")
     parser.add_argument("--losses", default=None, help="write per-batch losses (text) here")
     parser.add_argument("--nan", action="store_true")
-    parser.add_argument("--step-delay", type=float, default=0.0)
+    parser.add_argument("--kill-at", default=None, help="EPOCH:STEP: SIGKILL after that step")
+    parser.add_argument("--no-compat-fixes", action="store_true",
+                        help="train without keras_compat.multi_worker_fixes")
     args = parser.parse_args(argv)
 
     import tensorflow as tf
@@ -139,16 +163,14 @@ def main(argv=None) -> int:
     extra = []
     if args.losses:
         extra.append(StepMarker.make(args.losses))
-    if args.step_delay:
-        import time
+    if args.kill_at:
+        extra.append(KillAt.make(*map(int, args.kill_at.split(":"))))
+    if args.no_compat_fixes:
+        import contextlib
+        import importlib
 
-        import keras
-
-        class _Slow(keras.callbacks.Callback):
-            def on_train_batch_end(self, batch, logs=None):
-                time.sleep(args.step_delay)
-
-        extra.append(_Slow())
+        fit_module = importlib.import_module("alexnet_keras.training.fit")  # the module, not fit()
+        fit_module.multi_worker_fixes = lambda model, strategy: contextlib.nullcontext()
     try:
         result = fit(
             config,
@@ -162,8 +184,8 @@ def main(argv=None) -> int:
         return 3
     if args.weights:
         np.savez(args.weights, *[np.asarray(w) for w in result.model.get_weights()])
-    print(f"DONE initial_epoch={result.initial_epoch} replicas={result.replicas} "
-          f"global_batch={result.global_batch_size}")
+    print(f"DONE status={result.status} initial_epoch={result.initial_epoch} "
+          f"replicas={result.replicas} global_batch={result.global_batch_size}")
     return 0
 
 
