@@ -90,6 +90,34 @@ class GradientNormHistory(keras.callbacks.Callback):
             self._record()
 
 
+class EpochShuffle(keras.utils.PyDataset):
+    """``(images, labels)`` in batches, in a new random order every epoch, from ``seed`` alone.
+
+    ``model.fit(x, y, shuffle=True)`` on arrays draws its permutation with TensorFlow's global
+    seed, and after ``keras.utils.set_random_seed`` (Keras 3.15, TensorFlow 2.21) it draws the same
+    one every epoch: every epoch then replays the same sequence of batches, and anything measured
+    along the run (the gradient on a probe batch) repeats once per epoch. This dataset draws each
+    epoch's permutation from ``numpy.random.default_rng(seed)``; the last batch of an epoch is
+    smaller when ``batch_size`` does not divide the data set, as with arrays.
+    """
+
+    def __init__(self, images: np.ndarray, labels: np.ndarray, batch_size: int, seed: int = 0):
+        super().__init__()
+        self.images, self.labels, self.batch_size = images, labels, batch_size
+        self._rng = np.random.default_rng(seed)
+        self.order = self._rng.permutation(len(images))
+
+    def __len__(self) -> int:
+        return -(-len(self.images) // self.batch_size)
+
+    def __getitem__(self, index: int):
+        batch = self.order[index * self.batch_size:(index + 1) * self.batch_size]
+        return self.images[batch], self.labels[batch]
+
+    def on_epoch_end(self):
+        self.order = self._rng.permutation(len(self.images))
+
+
 @dataclass
 class Run:
     """One training run: training error after each epoch and, if recorded, gradient norms."""
@@ -117,7 +145,8 @@ def train_small_convnet(
     """Train :func:`small_convnet` with plain SGD and momentum, no regularisation (Section 3.1).
 
     The training error of an epoch is one minus the accuracy Keras accumulates over the epoch's
-    batches (as cuda-convnet reported it). ``gradient_every`` also records per-layer gradient norms
+    batches (as cuda-convnet reported it). Each epoch visits the images in a new order
+    (:class:`EpochShuffle`, seeded by ``seed``). ``gradient_every`` also records per-layer gradient norms
     (:class:`GradientNormHistory`) on a fixed batch of 256 training images.
     """
     keras.utils.set_random_seed(seed)
@@ -133,9 +162,9 @@ def train_small_convnet(
     if gradient_every:
         probe = np.random.default_rng(seed).choice(len(images), size=min(256, len(images)), replace=False)
         callbacks.append(GradientNormHistory((images[probe], labels[probe]), every=gradient_every))
-    history = model.fit(
-        images, labels, batch_size=batch_size, epochs=epochs, shuffle=True, verbose=0, callbacks=callbacks
-    )
+    # EpochShuffle, not fit(shuffle=True): under a fixed seed the latter repeats one order each epoch
+    history = model.fit(EpochShuffle(images, labels, batch_size, seed), epochs=epochs, verbose=0,
+                        callbacks=callbacks)
     errors = [1.0 - a for a in history.history["accuracy"]]
     run = Run(activation, learning_rate, seed, errors)
     if callbacks:

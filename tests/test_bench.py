@@ -1,5 +1,6 @@
 """`python -m alexnet_keras bench train` and the PyTorch reference it runs (no timing assertions)."""
 
+import json
 import re
 import subprocess
 import sys
@@ -30,6 +31,29 @@ def test_bench_train_ends_with_images_per_second():
         return
     assert "torch" in out and "x\n" in out  # the PyTorch lines and the Keras/PyTorch ratios
     assert "torch.compile, float32" in out and "/ torch torch.compile" in out
+
+
+def test_bench_profile_has_a_row_per_paper_layer_and_ends_with_the_total(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "alexnet_keras", "bench", "profile", "--batch-size", "2",
+         "--image-size", "67", "--repeats", "1", "--xla", "off", "--matmul-size", "128",
+         "--threads", "2", "--json", str(tmp_path / "profile.json")],
+        capture_output=True, text=True, timeout=600, cwd=ROOT,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    lines = result.stdout.strip().splitlines()
+    match = re.fullmatch(r"profile_total_ms=(\d+(?:\.\d+)?)", lines[-1])
+    assert match, lines[-5:]
+    rows = {line.split()[0]: line.split() for line in lines if line[:1].isalnum()}
+    for name in ("conv1", "lrn1", "pool1", "conv2", "conv3", "conv4", "conv5", "fc6", "dropout6",
+                 "fc7", "fc8"):
+        assert name in rows, (name, lines)
+    assert rows["lrn2"][1] == "LocalResponseNormalization" and rows["conv4"][1] == "TowerConv2D"
+    assert "conv2/tower1" in result.stdout and "whole training step (train_on_batch)" in result.stdout
+    figures = json.loads((tmp_path / "profile.json").read_text())["xla"]["xla_off"]
+    # The last line is the sum of the whole layers' forward+backward times (towers not counted twice).
+    whole = [r["forward_backward_ms"] for r in figures["layers"] if r["part_of"] is None]
+    assert float(match.group(1)) == pytest.approx(sum(whole), abs=0.01)
 
 
 def test_bench_train_rejects_bad_steps():

@@ -66,3 +66,16 @@ def test_notebook_figures_draw():
         plots.plot_nearest_neighbours(np.zeros((2, 9, 9, 3)), np.ones((2, 3, 9, 9, 3)), np.ones((2, 3))),
     ]
     assert all(f.axes for f in figures)
+
+
+def test_epoch_shuffle_visits_every_image_once_per_epoch_in_a_new_order():
+    images = np.arange(10, dtype="float32")[:, None]
+    data = experiments.EpochShuffle(images, np.arange(10), batch_size=4, seed=0)
+    assert len(data) == 3  # 4 + 4 + 2
+    orders = []
+    for _ in range(2):
+        epoch = np.concatenate([data[i][1] for i in range(len(data))])
+        assert sorted(epoch) == list(range(10))
+        orders.append(epoch)
+        data.on_epoch_end()
+    assert not np.array_equal(orders[0], orders[1])

@@ -27,8 +27,9 @@ ALLOWED = {
     "checks": set(),
     "plots": {"plots", "model", "data", "checks"},
     "experiments": {"experiments", "model", "data", "training", "plots", "checks"},
+    "ablation": {"ablation", "model", "data", "training", "plots", "experiments", "checks"},
     "bench": {"bench", "model", "data", "training", "checks"},
-    "cli": {"cli", "model", "data", "training", "bench", "checks", "plots"},
+    "cli": {"cli", "model", "data", "training", "bench", "checks", "plots", "ablation"},
 }
 
 

@@ -73,7 +73,7 @@ def test_minimum_image_size_is_the_smallest_the_model_builds(variant):
     ({"variant": "vgg"}, "variant must be one of"),
     ({"activation": "sigmoid"}, "activation must be one of"),
     ({"normalization": "group"}, "normalization must be one of"),
-    ({"initializer": "he"}, "initializer must be one of"),
+    ({"initializer": "xavier"}, "initializer must be one of"),
     ({"tower_implementation": "loop"}, "tower_implementation must be one of"),
     ({"schedule": "exponential"}, "schedule must be one of"),
     ({"image_size": 0}, "image_size 0 is too small.*at least 67x67"),

@@ -89,13 +89,16 @@ def _subtract_mean_and_light(patch, patch_mean, alpha, *, std, eigenvalues, eige
     return ops.pca_lighting(patch, **lighting) if std else patch
 
 
-def _training_example(*, seed, image_size, resize_size, mean, flip, lighting, cache, read_files):
+def _training_example(*, seed, image_size, resize_size, mean, flip, lighting, cache, read_files,
+                      random_crops=True):
     """The per-example function of ``training_pipeline``: the ops of Section 4.1 in order."""
     per_pixel = mean.shape.rank == 3
+    centre = tf.constant([(resize_size - image_size) // 2] * 2, tf.int32)
 
     def example_fn(epoch, index, image, label):
         crop_seed, flip_seed, lighting_seed = tf.unstack(augmentation_seeds(seed, epoch, index))
-        offset = ops.random_crop_offset(resize_size, resize_size, image_size, crop_seed)
+        offset = (ops.random_crop_offset(resize_size, resize_size, image_size, crop_seed)
+                  if random_crops else centre)  # off: the evaluation's centre patch
         if cache:  # the uint8 patch (random_crop's, by its offset); float math once per batch
             patch = ops.crop_at(image, offset, image_size)
         else:
@@ -120,14 +123,16 @@ def training_pipeline(source_dataset, *, batch_size: int, image_size: int = 227,
                       mean=ops.IMAGENET_MEAN, eigenvalues=ops.IMAGENET_EIGENVALUES,
                       eigenvectors=ops.IMAGENET_EIGENVECTORS, lighting_std: float = 0.1,
                       cache: bool | str = False, shuffle_buffer: int | None = None,
-                      resize_size: int | None = None, flip: bool = True) -> tf.data.Dataset:
+                      resize_size: int | None = None, flip: bool = True,
+                      random_crops: bool = True) -> tf.data.Dataset:
     """The paper's training input (Section 2 and 4.1), an infinite stream of batches.
 
     Each example: a random ``image_size`` patch of the central ``resize_size`` square (shorter side
     rescaled to ``resize_size``; 256 for the paper's 224/227), minus ``mean`` (an RGB triple, or a
     [resize_size, resize_size, 3] mean image cropped at the patch's window; see ``ops`` for the
     default), flipped left-right with probability 1/2, PCA lighting with ``lighting_std`` (0 turns
-    it off). Yields (float32 [batch_size, S, S, 3], int64 [batch_size]).
+    it off). ``random_crops=False`` always takes the centre patch, ``flip=False`` never mirrors (the
+    ablations of Section 4.1). Yields (float32 [batch_size, S, S, 3], int64 [batch_size]).
 
     Epoch ``e`` holds ``num_examples // batch_size`` batches; its order and every random choice
     depend only on (``seed``, ``e``), so a run resumed with ``start_epoch=k`` sees exactly the
@@ -165,7 +170,7 @@ def training_pipeline(source_dataset, *, batch_size: int, image_size: int = 227,
     lighting = dict(std=lighting_std, eigenvalues=eigenvalues, eigenvectors=eigenvectors)
     example_fn = _training_example(seed=seed, image_size=image_size, resize_size=resize_size,
                                    mean=mean, flip=flip, lighting=lighting, cache=bool(cache),
-                                   read_files=read_files)
+                                   read_files=read_files, random_crops=random_crops)
     stream = tf.data.Dataset.range(start_epoch, 2**62).flat_map(epoch_examples)
     stream = stream.map(example_fn, num_parallel_calls=AUTOTUNE, deterministic=True)
     stream = stream.batch(batch_size, drop_remainder=True)

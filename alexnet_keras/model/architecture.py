@@ -25,7 +25,7 @@ _BIAS_ONE_LAYERS = {"conv2", "conv4", "conv5", "fc6", "fc7"}
 ACTIVATIONS = ("relu", "tanh")
 NORMALIZATIONS = ("lrn", "batch", "none")
 POOLINGS = (None, "avg", "max")  # keras.applications: after pool5 when include_top=False
-INITIALIZERS = ("paper", "keras")
+INITIALIZERS = ("paper", "keras", "he")
 _OLD_POOLINGS = {"overlapping": True, "non_overlapping": False}  # before keras.applications' pooling
 
 _check_choice = check_choice  # the package's one choice check, alexnet_keras.checks
@@ -35,13 +35,16 @@ def paper_initializers(layer_name: str, initializer: str = "paper") -> dict:
     """Kernel and bias initialisers for one layer (Section 5).
 
     ``"paper"``: weights from N(0, 0.01) (standard deviation 0.01), biases 1 in conv2, conv4, conv5,
-    fc6 and fc7, 0 elsewhere. ``"keras"``: Keras' defaults (Glorot uniform, zero biases). Each call
+    fc6 and fc7, 0 elsewhere. ``"keras"``: Keras' defaults (Glorot uniform, zero biases); ``"he"``:
+    He normal (a later scheme for ReLU networks, not the paper's), zero biases. Each call
     returns new initializer objects, so every layer draws its own weights (``TowerConv2D`` gives
     each tower its own draw too).
     """
     _check_choice("initializer", initializer, INITIALIZERS)
     if initializer == "keras":
         return {"kernel_initializer": keras.initializers.GlorotUniform(), "bias_initializer": "zeros"}
+    if initializer == "he":  # He et al. 2015, for ReLUs: truncated normal, variance 2 / fan_in
+        return {"kernel_initializer": keras.initializers.HeNormal(), "bias_initializer": "zeros"}
     bias = 1.0 if layer_name in _BIAS_ONE_LAYERS else 0.0
     return {
         "kernel_initializer": keras.initializers.RandomNormal(mean=0.0, stddev=0.01),
@@ -169,7 +172,7 @@ def alexnet(
             modern substitute, not the paper's) or ``"none"``.
         dropout: rate of the dropout at fc6 and fc7 (Section 4.2); 0 removes it.
         initializer: ``"paper"`` (N(0, 0.01) weights; biases 1 in conv2, conv4, conv5, fc6, fc7;
-            Section 5) or ``"keras"`` (Glorot uniform weights, zero biases).
+            Section 5), ``"keras"`` (Glorot uniform weights, zero biases) or ``"he"`` (He normal).
         overlapping_pooling: 3x3 pools with stride 2 (Section 3.4); ``False``: 2x2, stride 2.
         tower_implementation: ``"split"`` (one Conv2D per tower) or ``"groups"`` (Conv2D(groups=2)).
         name: model name; default ``"alexnet_<variant>"``.

@@ -62,6 +62,10 @@ class TrainConfig:
     cache: bool = option(False, "keep decoded images in memory (small data sets)")
     prepared: str | None = option(None, "train from a folder written by `prepare` (256x256 JPEGs in "
                                   "TFRecord shards); --dataset and its folders are then not read")
+    random_crops: bool = option(True, "random patches (Section 4.1); off: always the centre patch")
+    flip: bool = option(True, "horizontal reflections with probability 1/2 (Section 4.1)")
+    lighting_std: float = option(0.1, "standard deviation of the PCA lighting draws (Section 4.1: "
+                                 "0.1); 0 turns it off", check=AT_LEAST_0)
     # model (alexnet_keras.alexnet options, Section 3)
     variant: str = option("paper", "network variant", choices=VARIANTS)
     activation: str = option("relu", "activation (Section 3.1: relu)", choices=ACTIVATIONS)
@@ -70,7 +74,8 @@ class TrainConfig:
                                        "off: 2x2 with stride 2")
     tower_implementation: str = option("split", "grouped convolutions as one Conv2D per tower or "
                                        "Conv2D(groups=2) (same results)", choices=TOWER_IMPLEMENTATIONS)
-    initializer: str = option("paper", "paper: N(0, 0.01) and biases of 1 (Section 5); keras: Glorot",
+    initializer: str = option("paper", "paper: N(0, 0.01) and biases of 1 (Section 5); keras: Glorot; "
+                              "he: He normal",
                               choices=INITIALIZERS)
     dropout: float = option(0.5, "dropout rate after fc6 and fc7 (Section 4.2)", check=FRACTION)
     # optimisation (Section 5)

@@ -85,6 +85,7 @@ def _default_datasets(config: TrainConfig, start_epoch: int, global_batch: int):
     train_ds = augment.training_pipeline(
         source, batch_size=global_batch, image_size=image_size, seed=config.seed,
         start_epoch=start_epoch, num_examples=num_examples, cache=config.cache,
+        random_crops=config.random_crops, flip=config.flip, lighting_std=config.lighting_std,
     )
     validation = load("validation")
     val_ds = augment.evaluation_pipeline(

@@ -1,0 +1,181 @@
+"""The ablation protocol's tables: CSV files, the summary over seeds, the step-0 statistics, the
+ensemble (Section 6) and the Figure 3 / Figure 4 numbers of the base recipe's runs."""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+
+import numpy as np
+
+from alexnet_keras.ablation import measures
+
+RESULT_NAMES = ("runs", "summary", "comparisons", "init", "ensemble", "figures")
+ENSEMBLE_PAPER = "5 CNNs vs 1: top-1 40.7 -> 38.1%, top-5 18.2 -> 16.4% (ILSVRC-2012 val, Section 6)"
+SUMMARY_COLUMNS = (measures.VALUE, "best_val_top1_error", "train_val_gap", "epochs_to_converge",
+                   "seconds_per_epoch", "plateau_exit_step")
+
+
+def read_rows(path: str) -> list[dict]:
+    with open(path, newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def write_csv(path: str, rows: list[dict]) -> None:
+    """``rows`` as a CSV with the union of their keys as columns (None written as empty)."""
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    columns = list(dict.fromkeys(key for row in rows for key in row))
+    with open(path, "w", newline="") as handle:
+        writer = csv.DictWriter(handle, columns)
+        writer.writeheader()
+        writer.writerows([{k: "" if v is None else v for k, v in row.items()} for row in rows])
+
+
+def read_results(output: str) -> dict:
+    """The CSVs a protocol wrote under ``output``: ``{name: [row dict]}``, values as text."""
+    return {name: read_rows(os.path.join(output, f"{name}.csv")) for name in RESULT_NAMES
+            if os.path.exists(os.path.join(output, f"{name}.csv"))}
+
+
+def _number(value) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return math.nan
+
+
+def _values(rows, column) -> list[float]:
+    return [v for v in (_number(r.get(column)) for r in rows) if not math.isnan(v)]
+
+
+def summarize(rows: list[dict], arms) -> tuple[list[dict], list[dict]]:
+    """(per arm and setting: mean and standard deviation over seeds of ``SUMMARY_COLUMNS``;
+    per arm: ``treatment - control`` of its metric with Welch's test and 95% interval)."""
+    summary, comparisons = [], []
+    for arm in arms:
+        pick = lambda setting, column: _values(  # noqa: E731
+            [r for r in rows if r["arm"] == arm.name and r["setting"] == setting], column)
+        for setting in arm.settings:
+            entry = {"arm": arm.name, "setting": setting,
+                     "seeds": sum(r["arm"] == arm.name and r["setting"] == setting for r in rows)}
+            for column in SUMMARY_COLUMNS:
+                values = pick(setting, column)
+                entry[f"mean_{column}"] = float(np.mean(values)) if values else math.nan
+                entry[f"std_{column}"] = float(np.std(values, ddof=1)) if len(values) > 1 else math.nan
+            summary.append(entry)
+        treatment, control = pick(arm.treatment, arm.metric), pick(arm.control, arm.metric)
+        if treatment and control:
+            comparisons.append({"arm": arm.name, "metric": arm.metric, "treatment": arm.treatment,
+                                "control": arm.control,
+                                **measures.welch_comparison(treatment, control), "paper": arm.paper})
+    return summary, comparisons
+
+
+def format_table(rows: list[dict], columns=None, digits: int = 3) -> str:
+    """Rows as aligned text (numbers to ``digits`` decimals; empty and NaN as ``-``)."""
+    if not rows:
+        return "(no rows)"
+    columns = list(columns or rows[0])
+
+    def cell(value):
+        if isinstance(value, str) and not any(mark in value.lower() for mark in ".en"):
+            return value or "-"  # labels and integers as written ("0", "2/2", "seed0")
+        number = _number(value)
+        if math.isnan(number):
+            return "-" if value in (None, "") or not isinstance(value, str) or value == "nan" else value
+        if isinstance(value, (int, np.integer)) or (isinstance(value, str) and "." not in value):
+            return str(value)
+        return f"{number:.{digits}f}"
+
+    table = [columns] + [[cell(row.get(c)) for c in columns] for row in rows]
+    widths = [max(len(line[i]) for line in table) for i in range(len(columns))]
+    return "\n".join("  ".join(text.ljust(w) for text, w in zip(line, widths)).rstrip() for line in table)
+
+
+# ---------------------------------------------------------------------------------------- data
+
+
+def held_out_images(config, split: str = "validation", steps: int | None = None):
+    """(images, labels) as numpy: the centre patches of ``split`` through the evaluation pipeline."""
+    from alexnet_keras import data
+    from alexnet_keras.data import augment
+
+    source = data.load(config.dataset, split, data_dir=config.data_dir)
+    stream = augment.evaluation_pipeline(source.dataset, batch_size=config.batch_size,
+                                         image_size=config.image_size)
+    batches = list(stream.take(steps) if steps else stream)
+    return (np.concatenate([np.asarray(x) for x, _ in batches]),
+            np.concatenate([np.asarray(y) for _, y in batches]))
+
+
+def init_rows(config, images, labels, classes: int,
+              normalizations=("batch", "lrn"), initializers=("paper", "keras", "he")) -> list[dict]:
+    """``initial_statistics`` (Section 5) per initialisation, under the base's batch
+    normalisation and under the paper's LRN (where the initial scale is not normalised away)."""
+    import keras
+
+    from alexnet_keras.model.architecture import alexnet
+
+    rows = []
+    for normalization in normalizations:
+        for initializer in initializers:
+            keras.utils.set_random_seed(config.seed)
+            model = alexnet(config.variant, classes=classes, input_shape=images.shape[1:],
+                            normalization=normalization, initializer=initializer,
+                            dropout=config.dropout, activation=config.activation)
+            for row in measures.initial_statistics(model, images, labels):
+                rows.append({"normalization": normalization, "initializer": initializer, **row})
+            keras.backend.clear_session()
+    return rows
+
+
+def ensemble_rows(checkpoints: dict, config, steps: int | None = None) -> list[dict]:
+    """Each checkpoint alone and all averaged (``evaluate``'s ensemble, Section 6), centre crop."""
+    from alexnet_keras.training.evaluate import evaluate
+
+    def score(paths):
+        result = evaluate(paths, dataset=config.dataset, data_dir=config.data_dir,
+                          batch_size=config.batch_size, image_size=config.image_size,
+                          crops="center", steps=steps)["center"]
+        return {"top1_error": result["top1_error"], "top5_error": result["top5_error"],
+                "examples": result["examples"]}
+
+    rows = [{"model": name, "members": 1, **score([path])} for name, path in checkpoints.items()]
+    if len(checkpoints) > 1:
+        singles = {k: float(np.mean([r[k] for r in rows])) for k in ("top1_error", "top5_error")}
+        rows.append({"model": "mean of singles", "members": 1, **singles, "examples": rows[0]["examples"]})
+        rows.append({"model": "ensemble", "members": len(checkpoints),
+                     **score(list(checkpoints.values())), "paper": ENSEMBLE_PAPER})
+    return rows
+
+
+def figure_rows(checkpoints: dict, images, labels, k: int = 5, png: str | None = None) -> list[dict]:
+    """Per base checkpoint: conv1's mean chroma per tower (Figure 3) and the fc7 retrieval
+    precision at ``k`` (Figure 4). ``png``: where to save the first checkpoint's conv1 kernels."""
+    import keras
+
+    rows = []
+    for name, path in checkpoints.items():
+        model = keras.models.load_model(path, compile=False)
+        chroma = measures.tower_chroma(model)
+        precision = measures.retrieval_precision(measures.fc7_features(model, images), labels, k)
+        rows.append({"model": name, "chroma_tower1": chroma[0], "chroma_tower2": chroma[1],
+                     f"fc7_precision_at_{k}": precision["mean"],
+                     "chance": _retrieval_chance(labels)})
+        if png and len(rows) == 1:
+            figure = measures.plot_conv1_kernels(model)
+            figure.savefig(png, dpi=120, bbox_inches="tight")
+            figure.clf()
+            import matplotlib.pyplot as plt
+
+            plt.close(figure)
+        keras.backend.clear_session()
+    return rows
+
+
+def _retrieval_chance(labels) -> float:
+    """The precision of neighbours drawn at random from the other images."""
+    labels = np.asarray(labels)
+    counts = np.array([np.sum(labels == label) for label in labels])
+    return float(np.mean((counts - 1) / max(len(labels) - 1, 1)))

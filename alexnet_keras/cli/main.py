@@ -1,0 +1,74 @@
+"""``python -m alexnet_keras``: the parser of every subcommand, and ``main``."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from alexnet_keras.cli.commands import (
+    _bench,
+    _summary,
+    add_ablation_command,
+    add_convert_weights_command,
+    add_evaluate_command,
+    add_prepare_command,
+)
+from alexnet_keras.cli.parser import DESCRIPTION, ArgumentParser, UsageError
+from alexnet_keras.cli.train import add_train_command
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = ArgumentParser(prog="python -m alexnet_keras", description=DESCRIPTION)
+    commands = parser.add_subparsers(dest="command", required=True)  # subparsers: ArgumentParser too
+    from alexnet_keras.model.variants import VARIANTS
+
+    summary = commands.add_parser("summary", help="per-layer shapes, parameters and MACs")
+    summary.add_argument("--variant", default="paper", choices=list(VARIANTS))
+    summary.add_argument("--classes", "--num-classes", dest="classes", type=int, default=1000)
+    summary.add_argument("--image-size", type=int, default=None,
+                         help="input height and width (default 227; 224 for torchvision)")
+    summary.set_defaults(func=_summary)
+
+    add_train_command(commands)
+    add_evaluate_command(commands)
+    add_prepare_command(commands)
+    add_convert_weights_command(commands)
+    add_ablation_command(commands)
+
+    bench = commands.add_parser("bench", help="benchmarks: input pipeline, training step, per-layer profile")
+    bench.add_argument("what", choices=["input", "train", "profile"])
+    bench.add_argument("rest", nargs=argparse.REMAINDER, help="options of the benchmark (--help)")
+    bench.set_defaults(func=_bench)
+    for subparser in commands.choices.values():
+        subparser.set_defaults(parser=subparser)  # main() reports UsageError through it
+    return parser
+
+
+def _user_errors() -> tuple[type[BaseException], ...]:
+    """Errors that are the user's to fix (bad values, missing files, corrupt images, a diverged
+    run): ``main`` prints their one-line message instead of a traceback."""
+    from alexnet_keras.training.callbacks import TrainingDivergedError
+
+    return (ValueError, FileNotFoundError, NotADirectoryError, PermissionError, TrainingDivergedError)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Runs one command; returns its exit status (2: bad arguments, 1: a user's error at run time)."""
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args) or 0
+    except UsageError as error:
+        args.parser.error(str(error))
+    except _user_errors() as error:
+        if os.environ.get("ALEXNET_KERAS_TRACEBACK"):
+            raise
+        message = " ".join(str(error).split()) or type(error).__name__
+        print(f"{args.parser.prog}: error: {message}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,18 @@
+"""The command line's parser: errors are one line, ``<prog>: error: <what is wrong and the fix>``."""
+
+from __future__ import annotations
+
+import argparse
+
+DESCRIPTION = "AlexNet (Krizhevsky, Sutskever & Hinton, NeurIPS 2012) in Keras: summary, train, evaluate, bench."
+
+
+class UsageError(ValueError):
+    """A command line the config refuses: reported like argparse's own errors (status 2)."""
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """``argparse.ArgumentParser`` whose errors are one line: ``<prog>: error: <message>``."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
