@@ -120,8 +120,8 @@ def xla_enabled(xla: bool | None, distributed: bool) -> bool:
     """Whether the training step is compiled with XLA (``jit_compile``).
 
     ``xla`` when it is given. By default (``None``) XLA is on when training runs on one device
-    without a ``tf.distribute`` strategy: on the project's 2-core CPU it trains the paper model
-    1.76x faster than without (``bench train``, benchmarks/RESULTS.md). Under a strategy
+    without a ``tf.distribute`` strategy: ``bench train`` measured the paper model 1.16x faster
+    with it on an AVX-512 2-core CPU and 1.76x on an AVX2 one (benchmarks/RESULTS.md). Under a strategy
     (MirroredStrategy, MultiWorkerMirroredStrategy, TPU) it is off by default, as Keras itself
     leaves it there; ``--xla`` turns it on.
     """
