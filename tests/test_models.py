@@ -304,3 +304,14 @@ def test_decode_predictions_names_imagenet_classes():
     assert decoded[1][0][0] == "n15075141" and len(decoded[1]) == 2
     with pytest.raises(ValueError, match="1000"):
         decode_predictions(scores[:, :10])
+
+
+@pytest.mark.parametrize("variant", list(VARIANTS))
+def test_alexnet_refuses_a_size_below_its_minimum_with_one_clear_error(variant):
+    """Below the smallest size that keeps pool5 at 1x1, a ValueError names it (not Keras' pooling error)."""
+    from alexnet_keras.model.variants import minimum_image_size
+
+    smallest = minimum_image_size(variant)
+    assert alexnet(variant, classes=3, input_shape=(smallest, smallest, 3)).output_shape == (None, 3)
+    with pytest.raises(ValueError, match=f">= {smallest}"):
+        alexnet(variant, classes=3, input_shape=(smallest - 1, smallest - 1, 3))

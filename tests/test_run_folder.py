@@ -15,7 +15,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 
 from alexnet_keras.training import TrainConfig, fit  # noqa: E402
 from alexnet_keras.training.run_folder import RunFolderError  # noqa: E402
-from train_helpers import tiny_datasets, tiny_model  # noqa: E402
+from train_helpers import NUM_CLASSES, tiny_datasets, tiny_model  # noqa: E402
 
 
 def _config(output, **overrides):
@@ -27,10 +27,10 @@ def _config(output, **overrides):
     return TrainConfig(**values)
 
 
-def _fit(config, build_model=None):
+def _fit(config, build_model=None, datasets=None):
     return fit(
         config, build_model=build_model or (lambda c, n: tiny_model(c, n, dropout=0.3)),
-        datasets=lambda c, e, b: tiny_datasets(c, e, b),
+        datasets=datasets or (lambda c, e, b: tiny_datasets(c, e, b)),
     )
 
 
@@ -125,6 +125,21 @@ def test_resume_refuses_every_change_to_the_run_and_names_each(tmp_path):
     assert "epochs" not in message.split("\n", 1)[1]  # epochs may change
 
 
+def test_resume_onto_a_data_set_with_another_class_count_says_so(tmp_path):
+    output = tmp_path / "run"
+    _fit(_config(output, epochs=1))
+    before = _snapshot(output)
+
+    def more_classes(config, start_epoch, global_batch):
+        train, steps, validation, classes = tiny_datasets(config, start_epoch, global_batch)
+        return train, steps, validation, classes + 1
+
+    with pytest.raises(RunFolderError, match=rf"classes \(from the data set\): {NUM_CLASSES} recorded, "
+                       rf"{NUM_CLASSES + 1} now"):
+        _fit(_config(output, epochs=2), datasets=more_classes)
+    assert _snapshot(output) == before
+
+
 def test_resume_records_allowed_changes_and_keeps_the_original(tmp_path):
     output = tmp_path / "run"
     _fit(_config(output, epochs=1))
@@ -132,7 +147,7 @@ def test_resume_records_allowed_changes_and_keeps_the_original(tmp_path):
     record = json.loads((output / "config.json").read_text())
     assert (record["config"]["epochs"], record["config"]["cache"]) == (1, False)
     assert record["derived"] == {"replicas": 1, "global_batch_size": 8, "learning_rate": 0.02,
-                                 "steps_per_epoch": 12}
+                                 "steps_per_epoch": 12, "classes": NUM_CLASSES}
     [resume] = record["resumes"]
     assert resume["epoch"] == 1 and resume["backup"] == "epoch-00001.npz"
     assert resume["changes"] == {"epochs": [1, 2], "cache": [False, True]}

@@ -15,7 +15,7 @@ import keras
 from alexnet_keras.checks import check_choice
 from alexnet_keras.model.layers import LocalResponseNormalization, TowerConv2D
 from alexnet_keras.model.variants import (
-    CONV_NAMES, GROUPED, KERNEL_SIZES, STRIDES, VARIANTS, Variant,
+    CONV_NAMES, GROUPED, KERNEL_SIZES, STRIDES, VARIANTS, Variant, minimum_image_size,
 )
 
 # Section 5: "We initialized the neuron biases in the second, fourth, and fifth convolutional layers,
@@ -53,7 +53,7 @@ def paper_initializers(layer_name: str, initializer: str = "paper") -> dict:
 
 
 def _check_arguments(variant, activation, normalization, pooling, dropout, tower_implementation,
-                     input_shape, input_tensor) -> tuple[Variant, tuple]:
+                     input_shape, input_tensor, overlapping_pooling=True) -> tuple[Variant, tuple]:
     _check_choice("variant", variant, VARIANTS)
     _check_choice("activation", activation, ACTIVATIONS)
     _check_choice("normalization", normalization, NORMALIZATIONS)
@@ -65,9 +65,11 @@ def _check_arguments(variant, activation, normalization, pooling, dropout, tower
     if input_shape is None:
         input_shape = tuple(input_tensor.shape[1:]) if input_tensor is not None else spec.input_shape
     input_shape = tuple(input_shape)
-    if len(input_shape) != 3 or input_shape[-1] != 3 or min(input_shape[:2]) < 63:
+    smallest = minimum_image_size(variant, overlapping_pooling=overlapping_pooling)
+    if len(input_shape) != 3 or input_shape[-1] != 3 or min(input_shape[:2]) < smallest:
         raise ValueError(
-            f"input_shape must be (height, width, 3) with height and width >= 63; received {input_shape}"
+            f"input_shape must be (height, width, 3) with height and width >= {smallest} (the "
+            f"smallest that keeps pool5 at 1x1 for {variant!r}); received {input_shape}"
         )
     return spec, input_shape
 
@@ -185,7 +187,8 @@ def alexnet(
     classes, pooling, overlapping_pooling = _deprecated(num_classes, classes, pooling,
                                                         overlapping_pooling)
     spec, input_shape = _check_arguments(variant, activation, normalization, pooling, dropout,
-                                         tower_implementation, input_shape, input_tensor)
+                                         tower_implementation, input_shape, input_tensor,
+                                         overlapping_pooling)
     if weights is not None:
         from alexnet_keras.model.weights import check_weights
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from alexnet_keras.checks import check_choice
+
 CONV_NAMES = ("conv1", "conv2", "conv3", "conv4", "conv5")
 KERNEL_SIZES = (11, 5, 3, 3, 3)
 STRIDES = (4, 1, 1, 1, 1)
@@ -74,3 +76,28 @@ VARIANTS: dict[str, Variant] = {
         ),
     )
 }
+
+
+def minimum_image_size(variant: str = "paper", *, overlapping_pooling: bool = True) -> int:
+    """The smallest input side for which every layer up to pool5 keeps at least one pixel.
+
+    Worked through the variant's layers (Section 3.5): conv1 (kernel 11, stride 4, the variant's
+    zero padding ``p``) maps ``n`` to ``(n + 2p - 11) // 4 + 1``; conv2 to conv5 keep the size
+    ("same", stride 1); pool1, pool2 and pool5 (3x3 stride 2, or 2x2 stride 2) map ``n`` to
+    ``(n - z) // s + 1``. The paper's layers need 67 (conv1 15x15, pool5 1x1).
+    """
+    check_choice("variant", variant, VARIANTS)
+    pool_size, pool_stride = (3, 2) if overlapping_pooling else (2, 2)
+    padding = VARIANTS[variant].conv1_padding
+
+    def pool5_side(side: int) -> int:
+        for name, kernel, stride in zip(CONV_NAMES, KERNEL_SIZES, STRIDES):
+            pad = padding if name == "conv1" else (kernel - 1) // 2  # conv2-conv5: "same"
+            side = (side + 2 * pad - kernel) // stride + 1
+            if name in ("conv1", "conv2", "conv5"):
+                side = (side - pool_size) // pool_stride + 1
+            if side < 1:
+                return 0
+        return side
+
+    return next(side for side in range(1, 1024) if pool5_side(side) >= 1)

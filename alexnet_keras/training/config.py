@@ -13,7 +13,7 @@ import os
 from alexnet_keras.checks import check_choice
 from alexnet_keras.data.catalog import NAMES as DATASETS
 from alexnet_keras.model.architecture import ACTIVATIONS, INITIALIZERS, NORMALIZATIONS
-from alexnet_keras.model.variants import CONV_NAMES, KERNEL_SIZES, STRIDES, VARIANTS
+from alexnet_keras.model.variants import VARIANTS, minimum_image_size  # noqa: F401 (re-exported)
 from alexnet_keras.model.layers import TOWER_IMPLEMENTATIONS
 from alexnet_keras.training.distribute import LR_SCALINGS, STRATEGIES
 from alexnet_keras.training.optimizer import SCHEDULES, WEIGHT_DECAY_MODES
@@ -158,31 +158,6 @@ class TrainConfig:
         values = dict(DEMO)
         values.update(overrides)
         return cls(**values)
-
-
-def minimum_image_size(variant: str = "paper", *, overlapping_pooling: bool = True) -> int:
-    """The smallest input side for which every layer up to pool5 keeps at least one pixel.
-
-    Worked through the variant's layers (Section 3.5): conv1 (kernel 11, stride 4, the variant's
-    zero padding ``p``) maps ``n`` to ``(n + 2p - 11) // 4 + 1``; conv2 to conv5 keep the size
-    ("same", stride 1); pool1, pool2 and pool5 (3x3 stride 2, or 2x2 stride 2) map ``n`` to
-    ``(n - z) // s + 1``. The paper's layers need 67 (conv1 15x15, pool5 1x1).
-    """
-    check_choice("variant", variant, VARIANTS)
-    pool_size, pool_stride = (3, 2) if overlapping_pooling else (2, 2)
-    padding = VARIANTS[variant].conv1_padding
-
-    def pool5_side(side: int) -> int:
-        for name, kernel, stride in zip(CONV_NAMES, KERNEL_SIZES, STRIDES):
-            pad = padding if name == "conv1" else (kernel - 1) // 2  # conv2-conv5: "same"
-            side = (side + 2 * pad - kernel) // stride + 1
-            if name in ("conv1", "conv2", "conv5"):
-                side = (side - pool_size) // pool_stride + 1
-            if side < 1:
-                return 0
-        return side
-
-    return next(side for side in range(1, 1024) if pool5_side(side) >= 1)
 
 
 # The demo's settings (``TrainConfig.demo()``, ``--demo``); every other field keeps the paper's value.

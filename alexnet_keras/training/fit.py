@@ -235,6 +235,7 @@ def _data(config: TrainConfig, run: _Run, datasets: Callable | None):
         config, run.plan.start_epoch, run.global_batch
     )
     run_folder.check_steps(run.plan, steps, config.output)
+    run_folder.check_classes(run.plan, num_classes, config.output)
     keras.utils.set_random_seed(config.seed)  # initial weights, dropout
     if config.deterministic:
         tf.config.experimental.enable_op_determinism()

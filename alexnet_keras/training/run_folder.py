@@ -192,6 +192,14 @@ def plan_run(config: TrainConfig, paths: dict, backups: str, derived: dict) -> P
     return plan
 
 
+def check_classes(plan: Plan, classes: int, output: str) -> None:
+    """A resume must train on the same number of classes (fc8's width): say so, not a shape error."""
+    plan.derived["classes"] = classes
+    was = (plan.record or {}).get("derived", {}).get("classes")
+    if plan.backup is not None and was is not None and was != classes:
+        _refuse(output, {"classes (from the data set)": [was, classes]})
+
+
 def check_steps(plan: Plan, steps_per_epoch: int, output: str) -> None:
     """A resume must keep the epoch's length (the data stream is positioned by whole epochs)."""
     plan.derived["steps_per_epoch"] = steps_per_epoch
