@@ -58,12 +58,13 @@ def test_notebook_figures_draw():
     run = Run("relu", 0.01, 0, [0.5, 0.2], [0, 10], {"conv1": [1.0, 0.5]})
     figures = [
         plots.plot_parameters_and_compute(layer_table(alexnet(input_shape=(67, 67, 3), classes=10))),
-        plots.plot_lrn_effect(LocalResponseNormalization(), np.linspace(0, 300, 5), [0, 100]),
+        plots.plot_lrn_gain(LocalResponseNormalization(), np.linspace(0, 300, 5), [0, 100]),
         plots.plot_activation_derivatives(),
         plots.plot_training_error({"relu": [[0.5, 0.2]], "tanh": [[0.7, 0.4]]}, 0.25),
         plots.plot_gradient_norms({"relu": run, "tanh": run}),
         plots.plot_conv1_kernels(np.random.default_rng(0).normal(size=(11, 11, 3, 96))),
-        plots.plot_nearest_neighbours(np.zeros((2, 9, 9, 3)), np.ones((2, 3, 9, 9, 3)), np.ones((2, 3))),
+        plots.plot_labelled_neighbours(np.zeros((2, 9, 9, 3)), np.ones((2, 3, 9, 9, 3)), [0, 1],
+                                       [[0, 1, 1], [1, 1, 0]], ["a", "b"], np.ones((2, 3))),
     ]
     assert all(f.axes for f in figures)
 

@@ -1,9 +1,9 @@
 """Figures: the training curves the trainer saves, and the figure helpers of the notebooks."""
 
 from alexnet_keras.plots.history import read_csv_log, plot_history
-from alexnet_keras.plots.architecture import plot_parameters_and_compute, plot_two_towers, plot_lrn_effect, plot_lrn_gain, plot_lrn_on_activations
+from alexnet_keras.plots.architecture import plot_parameters_and_compute, plot_two_towers, plot_lrn_gain, plot_lrn_on_activations
 from alexnet_keras.plots.activations import plot_activation_derivatives, plot_training_error, plot_gradient_norms
-from alexnet_keras.plots.features import plot_conv1_kernels, plot_nearest_neighbours, plot_labelled_neighbours
+from alexnet_keras.plots.features import plot_conv1_kernels, plot_labelled_neighbours
 
 __all__ = [
     "plot_activation_derivatives",
@@ -11,10 +11,8 @@ __all__ = [
     "plot_gradient_norms",
     "plot_history",
     "plot_labelled_neighbours",
-    "plot_lrn_effect",
     "plot_lrn_gain",
     "plot_lrn_on_activations",
-    "plot_nearest_neighbours",
     "plot_parameters_and_compute",
     "plot_training_error",
     "plot_two_towers",

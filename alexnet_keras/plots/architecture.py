@@ -118,34 +118,6 @@ def plot_two_towers(model, title: str | None = None):
     return fig
 
 
-def plot_lrn_effect(layer, centre_values, neighbour_values, n_channels: int = 5):
-    """Output of the middle channel of an LRN window against its input (Section 3.3).
-
-    The middle channel takes each value of ``centre_values``; its ``n_channels - 1`` neighbours all
-    hold one value of ``neighbour_values`` per curve. ``layer`` is a
-    ``LocalResponseNormalization`` (or any callable on a ``[..., channels]`` array).
-    """
-    from keras import ops
-
-    plt = _pyplot()
-    centre_values = np.asarray(centre_values, dtype="float32")
-    middle = n_channels // 2
-    fig, ax = plt.subplots(figsize=(6, 4))
-    ax.plot(centre_values, centre_values, color="grey", linestyle=":", label="no normalisation (b = a)")
-    for value in neighbour_values:
-        x = np.full((len(centre_values), n_channels), value, dtype="float32")
-        x[:, middle] = centre_values
-        y = ops.convert_to_numpy(layer(x))[:, middle]
-        ax.plot(centre_values, y, label=f"neighbours at {value:g}")
-    ax.set_xlabel("input a of the middle channel")
-    ax.set_ylabel("output b of the middle channel")
-    ax.set_title("Local response normalisation, k=2, n=5, alpha=1e-4, beta=0.75")
-    ax.legend()
-    ax.grid(alpha=0.3)
-    fig.tight_layout()
-    return fig
-
-
 def _lrn_window_sum(activations: np.ndarray, depth_radius: int) -> np.ndarray:
     """Sum of squares over each channel's window of ``2 * depth_radius + 1`` channels (Section 3.3)."""
     squared = np.asarray(activations, dtype="float64") ** 2

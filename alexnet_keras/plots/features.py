@@ -40,30 +40,6 @@ def plot_conv1_kernels(kernel, towers: int = 2, columns: int = 16):
     return fig
 
 
-def plot_nearest_neighbours(queries, neighbours, distances=None):
-    """Query images (first column) and their nearest neighbours by feature distance (Figure 4).
-
-    ``queries``: ``[Q, H, W, 3]``; ``neighbours``: ``[Q, K, H, W, 3]``; images in 0..255 or 0..1.
-    ``distances`` (``[Q, K]``), when given, titles each neighbour.
-    """
-    plt = _pyplot()
-    queries, neighbours = np.asarray(queries), np.asarray(neighbours)
-    scale = 255.0 if max(queries.max(), neighbours.max()) > 1.5 else 1.0
-    q, k = neighbours.shape[:2]
-    fig, axes = plt.subplots(q, k + 1, figsize=(1.6 * (k + 1), 1.7 * q), squeeze=False)
-    for i in range(q):
-        axes[i, 0].imshow(np.clip(queries[i] / scale, 0, 1))
-        axes[i, 0].set_title("query", fontsize=8)
-        for j in range(k):
-            axes[i, j + 1].imshow(np.clip(neighbours[i, j] / scale, 0, 1))
-            if distances is not None:
-                axes[i, j + 1].set_title(f"d={distances[i][j]:.3g}", fontsize=8)
-    for ax in axes.ravel():
-        ax.axis("off")
-    fig.tight_layout()
-    return fig
-
-
 def plot_labelled_neighbours(queries, neighbours, query_labels, neighbour_labels, class_names,
                              distances=None):
     """Query images (first column) and their nearest neighbours, each titled with its class (Figure 4).
