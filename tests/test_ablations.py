@@ -106,6 +106,20 @@ def test_tower_chroma_splits_conv1_into_the_paper_towers():
     assert grey == pytest.approx(0.0, abs=1e-6) and red > 0.5
 
 
+def test_tower_specialisation_separates_grey_and_colour_towers_but_not_a_random_split():
+    from alexnet_keras.model.architecture import alexnet
+
+    model = alexnet("paper", classes=10, input_shape=(67, 67, 3))
+    conv1 = model.get_layer("conv1")
+    grey, red = _kernels("grey", 48), _kernels("red", 48, seed=1)
+    conv1.kernel.assign(np.concatenate([red, grey], -1))  # the colour tower may be either
+    split = measures.tower_specialisation(model, permutations=999)
+    assert split["gap"] > 0.5 and split["p_value"] == pytest.approx(1 / 1000)
+    mixed = np.concatenate([grey[..., :24], red[..., :24], grey[..., 24:], red[..., 24:]], -1)
+    conv1.kernel.assign(mixed)  # half grey, half colour in each tower
+    assert measures.tower_specialisation(model, permutations=999)["p_value"] > 0.05
+
+
 def test_retrieval_precision_and_neighbours_exclude_the_query():
     labels = np.repeat([0, 1, 2], 4)
     features = labels[:, None] * 10.0 + np.random.default_rng(0).normal(size=(12, 8)) * 0.1
@@ -173,7 +187,8 @@ def test_quick_protocol_on_one_arm_writes_every_table_and_resumes(tmp_path):
     assert {r["initializer"] for r in first["init"]} == {"paper", "keras", "he"}
     assert first["ensemble"][0]["model"] == "seed0" and first["figures"][0]["chroma_tower1"] >= 0
     written = read_results(str(output))
-    assert set(written) == {"runs", "summary", "comparisons", "init", "ensemble", "figures"}
-    assert (output / "conv1_kernels.png").exists()
+    assert set(written) == {"runs", "summary", "comparisons", "init", "ensemble", "figures", "retrieval"}
+    assert (output / "conv1_kernels.png").exists() and np.load(output / "conv1_kernels.npy").shape == (11, 11, 3, 96)
+    assert {r["class"] for r in first["retrieval"]} == set(range(10))
     again = ablations.run_protocol(str(output), runs=str(runs), arms=["pooling"], quick=True)
     assert again["runs"] == first["runs"]  # read back from the finished run folders

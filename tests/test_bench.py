@@ -78,3 +78,25 @@ def test_torch_reference_has_the_paper_model_parameter_count():
     with torch.no_grad():
         out = alexnet_paper(10, 67).eval()(torch.zeros(1, 3, 67, 67))
     assert tuple(out.shape) == (1, 10)
+
+
+def test_bench_lrn_choices_compute_the_same_values_and_gradients():
+    """`--lrn autodiff` and `--lrn tf` time the same function as the package's LRN, so the
+    before/after and TensorFlow rows of RESULTS.md compare like with like."""
+    import numpy as np
+    import tensorflow as tf
+
+    from alexnet_keras.bench.train import _autodiff_lrn_layer_class, _tf_lrn_layer_class
+    from alexnet_keras.model.layers import LocalResponseNormalization
+
+    x = tf.constant(np.random.default_rng(0).uniform(-300, 300, size=(2, 4, 4, 12)), tf.float32)
+    upstream = tf.constant(np.random.default_rng(1).normal(size=(2, 4, 4, 12)), tf.float32)
+    results = []
+    for layer in (LocalResponseNormalization(), _autodiff_lrn_layer_class()(), _tf_lrn_layer_class()()):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = layer(x)
+        results.append((y, tape.gradient(y, x, output_gradients=upstream)))
+    for y, gradient in results[1:]:
+        np.testing.assert_allclose(y, results[0][0], rtol=1e-5)
+        np.testing.assert_allclose(gradient, results[0][1], rtol=1e-4, atol=1e-6)

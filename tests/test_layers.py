@@ -110,3 +110,50 @@ def test_seeded_tower_initializer_gives_each_tower_its_own_draw():
     first, second = kernels()
     assert not np.allclose(first, second)
     np.testing.assert_array_equal(kernels()[1], second)  # still deterministic for a fixed seed
+
+
+def test_lrn_gradient_is_the_autodiff_gradient_of_the_paper_formula(large_activations):
+    """The written-out gradient (``_normalize``) against TensorFlow differentiating Section 3.3's
+    formula, for several constants, an upstream gradient of any sign, and a channel count smaller
+    than the window."""
+    rng = np.random.default_rng(3)
+    for radius, bias, alpha, beta, channels in ((2, 2.0, 1e-4, 0.75, 16), (1, 1.0, 1e-3, 0.5, 7),
+                                                (3, 2.0, 5e-4, 0.9, 3)):
+        x = tf.constant(large_activations[..., :channels] * rng.choice([-1.0, 1.0], channels), tf.float32)
+        upstream = tf.constant(rng.normal(size=x.shape), tf.float32)
+        layer = LocalResponseNormalization(depth_radius=radius, bias=bias, alpha=alpha, beta=beta)
+        with tf.GradientTape(persistent=True) as tape:
+            tape.watch(x)
+            ours = layer(x)
+            padded = tf.pad(tf.square(x), [[0, 0]] * 3 + [[radius, radius]])
+            window = sum(padded[..., o : o + channels] for o in range(2 * radius + 1))
+            formula = x / (bias + alpha * window) ** beta
+        np.testing.assert_allclose(ours, formula, rtol=1e-5)
+        np.testing.assert_allclose(tape.gradient(ours, x, output_gradients=upstream),
+                                   tape.gradient(formula, x, output_gradients=upstream),
+                                   rtol=1e-4, atol=1e-6)
+
+
+def test_lrn_gradient_under_xla_and_in_a_keras_training_step(large_activations):
+    """The custom gradient compiles under XLA (the trainer's default) and trains a model."""
+    x = tf.constant(large_activations)
+
+    @tf.function(jit_compile=True)
+    def xla_gradient(x):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = tf.reduce_sum(LocalResponseNormalization()(x) ** 2)
+        return tape.gradient(y, x)
+
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        expected = tape.gradient(tf.reduce_sum(
+            tf.nn.local_response_normalization(x, 2, 2.0, 1e-4, 0.75) ** 2), x)
+    np.testing.assert_allclose(xla_gradient(x), expected, rtol=1e-4, atol=1e-6)
+
+    model = keras.Sequential([keras.Input((5, 5, 16)), keras.layers.Conv2D(8, 3),
+                              LocalResponseNormalization(), keras.layers.Flatten(), keras.layers.Dense(2)])
+    model.compile("sgd", keras.losses.SparseCategoricalCrossentropy(from_logits=True), jit_compile=True)
+    before = [w.copy() for w in model.get_weights()]
+    model.fit(large_activations / 300, np.array([0, 1]), epochs=1, verbose=0)
+    assert all(not np.array_equal(a, b) for a, b in zip(before, model.get_weights()))

@@ -137,6 +137,25 @@ def tower_chroma(model, towers: int = 2) -> list[float]:
     return [float(kernel_chroma(part).mean()) for part in conv1_towers(model, towers)]
 
 
+def tower_specialisation(model, towers: int = 2, permutations: int = 10000, seed: int = 0) -> dict:
+    """Does one tower's conv1 hold greyer kernels than the other's (Figure 3)?
+
+    ``gap``: |mean chroma of tower 1 - mean chroma of tower 2|. Which tower turns colour-specific
+    is arbitrary (the paper: "independent of any particular random weight initialization (modulo a
+    renumbering of the GPUs)"), hence the absolute value. ``p_value``: the fraction of
+    ``permutations`` random splits of the same kernels into equal groups whose gap is at least as
+    large, so a small value says the towers differ more than kernels assigned at random would.
+    """
+    chroma = kernel_chroma(np.concatenate(conv1_towers(model, towers), axis=-1))
+    halves = np.split(chroma, towers)
+    gap = float(abs(halves[0].mean() - halves[-1].mean()))
+    rng = np.random.default_rng(seed)
+    shuffled = np.array([rng.permutation(chroma) for _ in range(permutations)])
+    parts = np.split(shuffled, towers, axis=1)
+    random_gaps = np.abs(parts[0].mean(axis=1) - parts[-1].mean(axis=1))
+    return {"gap": gap, "p_value": float((1 + np.sum(random_gaps >= gap)) / (1 + permutations))}
+
+
 def plot_conv1_kernels(model, towers: int = 2, columns: int = 16):
     """Figure 3: conv1's kernels as RGB tiles, one block of rows per tower; each kernel scaled to
     0..1 on its own. Returns the matplotlib figure."""

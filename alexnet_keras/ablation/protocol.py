@@ -11,7 +11,10 @@ and finished runs are read back), and writes under ``output``:
     comparisons.csv  each arm's claim: treatment - control, Welch's t-test and 95% interval, the paper's figure
     init.csv         step-0 output std and gradient norm per layer, for each initialisation
     ensemble.csv     the base recipe's seeds alone and averaged (Section 6)
-    figures.csv      conv1 chroma per tower (Figure 3) and fc7 retrieval precision (Figure 4), per base seed
+    figures.csv      per base seed: conv1 chroma per tower and the towers' gap (Figure 3), fc7 and
+                     pixel retrieval precision on the held-out images (Figure 4)
+    retrieval.csv    the same retrieval precision per class
+    conv1_kernels.png / .npy   conv1 of the base seed with the lowest held-out error
 
 ``quick=True`` is a smoke test of every arm's code (smallest images, one seed, one epoch of two
 steps), not evidence. Definitions of the measures: ``alexnet_keras.ablation.measures``.
@@ -59,7 +62,7 @@ ARMS = (
         "LRN: top-1 -1.4, top-5 -1.2 points (ImageNet, Section 3.3)"),
     Arm("pooling", {"3/2 (base)": {}, "2/2": {"overlapping_pooling": False}}, "3/2 (base)", "2/2",
         "overlapping: top-1 -0.4, top-5 -0.3 points; slightly harder to overfit (Section 3.4)"),
-    Arm("towers", {"paper (base)": {}, "half": {"variant": "half"}, "single": {"variant": "single"}},
+    Arm("towers", {"paper (base)": {}, "half": {"variant": "half"}},
         "paper (base)", "half", "two towers vs half-width one-GPU net: top-1 -1.7, top-5 -1.2 (Section 3.2)"),
     Arm("dropout", {"0.5 (base)": {}, "0": {"dropout": 0.0}}, "0.5 (base)", "0",
         "dropout roughly doubles the iterations needed to converge (Section 4.2)",
@@ -229,14 +232,17 @@ def run_protocol(output: str = "results/ablations", *, runs: str = "runs/ablatio
     train_images, train_labels = report.held_out_images(base, split="train", steps=1)
     checkpoints = {f"seed{s}": os.path.join(make(s, {}).output, "checkpoints", "last.keras")
                    for s in range(seeds)}
+    base_rows = {f"seed{r['seed']}": r[VALUE] for r in rows if r["run"] == "base"}
+    figures, retrieval = report.figure_rows(checkpoints, images, labels,
+                                            png=os.path.join(output, "conv1_kernels.png"),
+                                            best=min(base_rows, key=base_rows.get, default=None))
     results = {
         "runs": rows, "summary": summary, "comparisons": comparisons,
         "init": report.init_rows(base, train_images, train_labels, classes=classes),
         "ensemble": report.ensemble_rows(checkpoints, base, steps=base.validation_steps),
-        "figures": report.figure_rows(checkpoints, images, labels,
-                                      png=os.path.join(output, "conv1_kernels.png")),
+        "figures": figures, "retrieval": retrieval,
     }
     for name, table in results.items():
         report.write_csv(os.path.join(output, f"{name}.csv"), table)
-    log(f"wrote {', '.join(results)} (.csv) and conv1_kernels.png to {output}")
+    log(f"wrote {', '.join(results)} (.csv) and conv1_kernels (.png, .npy) to {output}")
     return results

@@ -11,7 +11,7 @@ import numpy as np
 
 from alexnet_keras.ablation import measures
 
-RESULT_NAMES = ("runs", "summary", "comparisons", "init", "ensemble", "figures")
+RESULT_NAMES = ("runs", "summary", "comparisons", "init", "ensemble", "figures", "retrieval")
 ENSEMBLE_PAPER = "5 CNNs vs 1: top-1 40.7 -> 38.1%, top-5 18.2 -> 16.4% (ILSVRC-2012 val, Section 6)"
 SUMMARY_COLUMNS = (measures.VALUE, "best_val_top1_error", "train_val_gap", "epochs_to_converge",
                    "seconds_per_epoch", "plateau_exit_step")
@@ -150,28 +150,38 @@ def ensemble_rows(checkpoints: dict, config, steps: int | None = None) -> list[d
     return rows
 
 
-def figure_rows(checkpoints: dict, images, labels, k: int = 5, png: str | None = None) -> list[dict]:
-    """Per base checkpoint: conv1's mean chroma per tower (Figure 3) and the fc7 retrieval
-    precision at ``k`` (Figure 4). ``png``: where to save the first checkpoint's conv1 kernels."""
+def figure_rows(checkpoints: dict, images, labels, k: int = 5, png: str | None = None,
+                best: str | None = None) -> tuple[list[dict], list[dict]]:
+    """Per base checkpoint: conv1's mean chroma per tower and the towers' specialisation
+    (``tower_specialisation``, Figure 3), and fc7 retrieval precision at ``k`` on the held-out
+    ``images`` against the same retrieval on their pixels (Figure 4). Returns (one row per
+    checkpoint, one row per checkpoint and class). ``png``: where to save the conv1 kernels of
+    checkpoint ``best`` (default: the first); beside it, ``conv1_kernels.npy`` holds them."""
     import keras
 
-    rows = []
+    rows, by_class = [], []
+    pixels = measures.retrieval_precision(np.reshape(images, (len(images), -1)), labels, k)
     for name, path in checkpoints.items():
         model = keras.models.load_model(path, compile=False)
         chroma = measures.tower_chroma(model)
+        towers = measures.tower_specialisation(model)
         precision = measures.retrieval_precision(measures.fc7_features(model, images), labels, k)
         rows.append({"model": name, "chroma_tower1": chroma[0], "chroma_tower2": chroma[1],
+                     "chroma_gap": towers["gap"], "chroma_gap_p_value": towers["p_value"],
                      f"fc7_precision_at_{k}": precision["mean"],
-                     "chance": _retrieval_chance(labels)})
-        if png and len(rows) == 1:
+                     f"pixel_precision_at_{k}": pixels["mean"], "chance": _retrieval_chance(labels)})
+        by_class += [{"model": name, "class": c, f"fc7_precision_at_{k}": precision[c],
+                      f"pixel_precision_at_{k}": pixels[c]} for c in precision if c != "mean"]
+        if png and name == (best or next(iter(checkpoints))):
+            np.save(os.path.splitext(png)[0] + ".npy", np.asarray(model.get_layer("conv1").kernel))
             figure = measures.plot_conv1_kernels(model)
+            figure.suptitle(f"conv1 kernels by tower (Figure 3), base recipe {name}")
             figure.savefig(png, dpi=120, bbox_inches="tight")
-            figure.clf()
             import matplotlib.pyplot as plt
 
             plt.close(figure)
         keras.backend.clear_session()
-    return rows
+    return rows, by_class
 
 
 def _retrieval_chance(labels) -> float:

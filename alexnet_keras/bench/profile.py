@@ -27,7 +27,8 @@ import sys
 import time
 from pathlib import Path
 
-from alexnet_keras.bench.train import build_model, configure_threads, default_xla, matmul_gflops
+from alexnet_keras.bench.train import (add_lrn_flag, build_model, configure_threads, default_xla,
+                                       matmul_gflops)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -42,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="which jit_compile settings to time (default both)")
     parser.add_argument("--tower-implementation", choices=["split", "groups"], default="split",
                         help="how conv2, conv4 and conv5 are grouped (default split)")
+    add_lrn_flag(parser)
     parser.add_argument("--bfloat16", action="store_true",
                         help="also time the whole step under mixed_bfloat16 (needs AVX512_BF16)")
     parser.add_argument("--threads", type=int, default=None, help="intra-op threads (all cores)")
@@ -132,7 +134,7 @@ def step_ms(args: argparse.Namespace, jit: bool, repeats: int, model=None) -> fl
 
 
 def _model_args(args: argparse.Namespace) -> argparse.Namespace:
-    return argparse.Namespace(lrn="ops", tower_implementation=args.tower_implementation,
+    return argparse.Namespace(lrn=args.lrn, tower_implementation=args.tower_implementation,
                               num_classes=1000, image_size=args.image_size)
 
 
@@ -182,7 +184,8 @@ def _print_setup(args: argparse.Namespace, bf16: bool) -> None:
 
     onednn = os.environ.get("TF_ENABLE_ONEDNN_OPTS", "default (on for x86 Linux)")
     print(f"AlexNet 'paper' per-layer profile: batch {args.batch_size}, {args.image_size}x"
-          f"{args.image_size}x3 float32, towers '{args.tower_implementation}', data format "
+          f"{args.image_size}x3 float32, towers '{args.tower_implementation}', LRN '{args.lrn}', "
+          f"data format "
           f"{keras.config.image_data_format()}; {args.repeats} timed calls after warm-up, medians")
     print(f"machine: {os.cpu_count()} cores, TensorFlow {tf.__version__}, intra-op threads "
           f"{args.threads or 'default'}, TF_ENABLE_ONEDNN_OPTS={onednn}, AVX512_BF16 "

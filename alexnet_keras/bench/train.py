@@ -60,9 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="which jit_compile settings to time (default both)")
     parser.add_argument("--tower-implementation", choices=["split", "groups"], default="split",
                         help="how conv2, conv4 and conv5 are grouped (default split)")
-    parser.add_argument("--lrn", choices=["ops", "tf"], default="ops",
-                        help="'ops': the package's LocalResponseNormalization (keras.ops); 'tf': a "
-                        "prototype using tf.nn.local_response_normalization, for comparison")
+    add_lrn_flag(parser)
     parser.add_argument("--threads", type=int, default=None,
                         help="intra-op threads for TensorFlow and torch (default: all cores)")
     parser.add_argument("--inter-op-threads", type=int, default=None,
@@ -122,6 +120,27 @@ def matmul_gflops(size: int = 2048, repeats: int = 10) -> float:
     return statistics.median(rates)
 
 
+def add_lrn_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--lrn", choices=["ops", "autodiff", "tf"], default="ops",
+                        help="'ops': the package's LocalResponseNormalization (keras.ops, its own "
+                        "gradient); 'autodiff': the same forward with the gradient left to autodiff "
+                        "(the package before 2026-12-02); 'tf': tf.nn.local_response_normalization")
+
+
+def _autodiff_lrn_layer_class():
+    """The package's LRN forward, differentiated by autodiff instead of its written-out gradient."""
+    from keras import ops
+
+    from alexnet_keras.model.layers import LocalResponseNormalization
+
+    class AutodiffLocalResponseNormalization(LocalResponseNormalization):
+        def _normalize(self, x):
+            norm = self.bias + self.alpha * self._window_sum(ops.square(x))
+            return x * ops.exp(-self.beta * ops.log(norm))
+
+    return AutodiffLocalResponseNormalization
+
+
 def _tf_lrn_layer_class():
     """A prototype LRN with tf.nn.local_response_normalization (same formula, TensorFlow only)."""
     import tensorflow as tf
@@ -145,8 +164,9 @@ def build_model(args: argparse.Namespace, jit_compile: bool):
     from alexnet_keras.model import architecture as models
 
     original = models.LocalResponseNormalization
-    if args.lrn == "tf":
-        models.LocalResponseNormalization = _tf_lrn_layer_class()
+    if args.lrn != "ops":
+        models.LocalResponseNormalization = {"tf": _tf_lrn_layer_class,
+                                             "autodiff": _autodiff_lrn_layer_class}[args.lrn]()
     try:
         model = models.alexnet(
             "paper", classes=args.num_classes,

@@ -64,20 +64,45 @@ class LocalResponseNormalization(keras.layers.Layer):
     def call(self, inputs):
         # Square once in float32 (or wider) so mixed precision does not overflow the sum.
         x = ops.cast(inputs, "float32") if self.compute_dtype == "float16" else inputs
-        squared = ops.square(x)
-        channels = squared.shape[-1]
-        r = self.depth_radius
-        pad = [[0, 0]] * (len(squared.shape) - 1) + [[r, r]]
-        padded = ops.pad(squared, pad)
-        # Sum of squares over the window of 2r+1 neighbouring channels: one shifted slice each.
-        window_sum = padded[..., 0:channels]
+        return ops.cast(self._normalize(x), inputs.dtype)
+
+    def _window_sum(self, values):
+        """Sum over the window of 2r+1 neighbouring channels (zero beyond the edges): one shifted
+        slice of the padded tensor per offset."""
+        channels, r = values.shape[-1], self.depth_radius
+        padded = ops.pad(values, [[0, 0]] * (len(values.shape) - 1) + [[r, r]])
+        total = padded[..., 0:channels]
         for offset in range(1, 2 * r + 1):
-            window_sum = window_sum + padded[..., offset : offset + channels]
-        # (k + alpha * sum) ** -beta, written as exp(-beta * log(.)): the same value (the base is at
-        # least k > 0), and on TensorFlow's CPU kernels the training step's LRN runs about 2.4x
-        # faster with XLA (1.2x without) than with ops.power (benchmarks/RESULTS.md).
-        scale = ops.exp(-self.beta * ops.log(self.bias + self.alpha * window_sum))
-        return ops.cast(x * scale, inputs.dtype)
+            total = total + padded[..., offset : offset + channels]
+        return total
+
+    def _normalize(self, x):
+        """``b = a * s**-beta`` with ``s = k + alpha * window_sum(a**2)``, and its gradient written
+        out (the paper gives none). For an upstream gradient ``g``, since the window is symmetric::
+
+            dL/da = g * s**-beta - 2 * alpha * beta * a * window_sum(g * b / s)
+
+        Autodiff of the forward pass differentiates each of the window's slices (a pad each) and
+        the ``exp``/``log`` chain separately; this gradient is one more window sum and a few
+        element-wise products (``bench profile``'s LRN rows, before and after, are in
+        benchmarks/RESULTS.md). ``(.) ** -beta`` is ``exp(-beta * log(.))``: the same value
+        (``s >= k > 0``), faster than ``ops.power`` on TensorFlow's CPU kernels.
+        """
+
+        @ops.custom_gradient
+        def normalize(a):
+            norm = self.bias + self.alpha * self._window_sum(ops.square(a))
+            scale = ops.exp(-self.beta * ops.log(norm))
+            b = a * scale
+
+            def gradient(*args, upstream=None):
+                upstream = args[0] if upstream is None else upstream  # TF/JAX pass it positionally
+                return upstream * scale - (2.0 * self.alpha * self.beta) * a * self._window_sum(
+                    upstream * b / norm)
+
+            return b, gradient
+
+        return normalize(x)
 
     def compute_output_shape(self, input_shape):
         return input_shape
