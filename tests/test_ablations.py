@@ -1,6 +1,7 @@
 """The ablation protocol (alexnet_keras.ablation.protocol): its statistics and definitions on synthetic
 numbers, its switches, and the quick mode end to end on one arm."""
 
+import json
 import math
 
 import numpy as np
@@ -190,5 +191,8 @@ def test_quick_protocol_on_one_arm_writes_every_table_and_resumes(tmp_path):
     assert set(written) == {"runs", "summary", "comparisons", "init", "ensemble", "figures", "retrieval"}
     assert (output / "conv1_kernels.png").exists() and np.load(output / "conv1_kernels.npy").shape == (11, 11, 3, 96)
     assert {r["class"] for r in first["retrieval"]} == set(range(10))
+    provenance = json.loads((output / "provenance.json").read_text())
+    assert provenance["runs"] == 2 and provenance["training_seconds_recorded"] >= 0
+    assert "cores" in provenance["machine"] and "TensorFlow" in provenance["software"]
     again = ablations.run_protocol(str(output), runs=str(runs), arms=["pooling"], quick=True)
     assert again["runs"] == first["runs"]  # read back from the finished run folders

@@ -4,13 +4,17 @@ ensemble (Section 6) and the Figure 3 / Figure 4 numbers of the base recipe's ru
 from __future__ import annotations
 
 import csv
+import json
 import math
 import os
+import platform
+import time
 
 import numpy as np
 
 from alexnet_keras.ablation import measures
 
+PROVENANCE = "provenance.json"
 RESULT_NAMES = ("runs", "summary", "comparisons", "init", "ensemble", "figures", "retrieval")
 ENSEMBLE_PAPER = "5 CNNs vs 1: top-1 40.7 -> 38.1%, top-5 18.2 -> 16.4% (ILSVRC-2012 val, Section 6)"
 SUMMARY_COLUMNS = (measures.VALUE, "best_val_top1_error", "train_val_gap", "epochs_to_converge",
@@ -30,6 +34,38 @@ def write_csv(path: str, rows: list[dict]) -> None:
         writer = csv.DictWriter(handle, columns)
         writer.writeheader()
         writer.writerows([{k: "" if v is None else v for k, v in row.items()} for row in rows])
+
+
+def machine() -> str:
+    """This machine in one line: cores, CPU model and whether it has AVX-512 (figures differ)."""
+    try:
+        with open("/proc/cpuinfo") as handle:
+            info = handle.read()
+    except OSError:
+        info = ""
+    model = next((line.split(":", 1)[1].strip() for line in info.splitlines()
+                  if line.startswith("model name")), platform.processor() or "unknown CPU")
+    return (f"{os.cpu_count()} cores, {model}, {platform.machine()}, AVX-512 "
+            f"{'yes' if 'avx512f' in info else 'no'}")
+
+
+def write_provenance(output: str, command: str, started: float, folders) -> dict:
+    """``provenance.json`` beside the CSVs: what wrote them, where, when, and how long it took:
+    this call's wall time, and the training seconds (``epochs.csv``, validation and checkpoints
+    not counted) that the run ``folders`` recorded, however many calls and resumes they took."""
+    import keras
+    import tensorflow as tf
+
+    training = sum(float(row["seconds"]) for folder in folders
+                   for row in read_rows(os.path.join(folder, "epochs.csv")))
+    record = {"command": command, "date": time.strftime("%Y-%m-%d"), "machine": machine(),
+              "software": f"Python {platform.python_version()}, TensorFlow {tf.__version__}, "
+                          f"Keras {keras.__version__}",
+              "runs": len(folders), "wall_seconds_this_call": round(time.time() - started),
+              "training_seconds_recorded": round(training)}
+    with open(os.path.join(output, PROVENANCE), "w") as handle:
+        json.dump(record, handle, indent=1)
+    return record
 
 
 def read_results(output: str) -> dict:
@@ -68,7 +104,8 @@ def summarize(rows: list[dict], arms) -> tuple[list[dict], list[dict]]:
         if treatment and control:
             comparisons.append({"arm": arm.name, "metric": arm.metric, "treatment": arm.treatment,
                                 "control": arm.control,
-                                **measures.welch_comparison(treatment, control), "paper": arm.paper})
+                                **measures.welch_comparison(treatment, control), "paper": arm.paper,
+                                "paper_difference": arm.paper_difference})
     return summary, comparisons
 
 

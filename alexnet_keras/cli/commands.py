@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
+import sys
 
 from alexnet_keras.cli.parser import UsageError
 
@@ -167,8 +169,9 @@ def _run_ablation(args: argparse.Namespace) -> int:
     runs = args.runs or ("runs/ablations_quick" if args.quick else "runs/ablations")
     output = args.output or (os.path.join(runs, "results") if args.quick else "results/ablations")
     given = {k: getattr(args, k) for k in ("seeds", "epochs") if getattr(args, k) is not None}
+    command = "python -m alexnet_keras " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     results = run_protocol(output, runs=runs, arms=args.arms, quick=args.quick,
-                           data_dir=args.data_dir, **given)
+                           data_dir=args.data_dir, command=command, **given)
     print(format_table(results["comparisons"], ["arm", "metric", "treatment", "control",
                                                 "difference", "low", "high", "p_value", "paper"]))
     return 0
