@@ -104,6 +104,20 @@ def test_decode_patch_equals_decode_then_crop():
     assert np.abs(patch - square[10:110, 20:120]).mean() < 6
 
 
+def test_patch_of_a_prepared_square_is_the_decoded_window_exactly():
+    """A prepared 256x256 JPEG needs no resize: the patch is its decoded window, cast to float,
+    which is what bilinear resizing to the same size gives."""
+    from alexnet_keras.data.decode import DCT_METHOD, resize
+
+    square = offline.encode_jpeg(offline.draw_image("circle", np.random.default_rng(2), (256, 256)))
+    window = tf.image.decode_and_crop_jpeg(square, [13, 17, 227, 227], channels=3, dct_method=DCT_METHOD)
+    patch = augment.decode_patch(tf.constant(square), 13, 17, image_size=227, resize_size=256)
+    np.testing.assert_array_equal(patch.numpy(), window.numpy().astype(np.float32))
+    window = window[:64, :48]
+    np.testing.assert_allclose(resize(window, [64, 48]), tf.image.resize(window, [64, 48]), atol=1e-4)
+    assert resize(window, [32, 24]).shape == (32, 24, 3)
+
+
 def test_large_jpeg_uses_reduced_decoding_and_keeps_content():
     image = offline.draw_image("circle", np.random.default_rng(1), (1200, 1000))
     encoded = tf.constant(offline.encode_jpeg(image))

@@ -94,12 +94,15 @@ def _patch_window(offset_y, offset_x, image_size: int, resize_size: int):
 
 
 def resize(image: tf.Tensor, size) -> tf.Tensor:
-    """Bilinear resize to ``size`` (float32); antialiased when shrinking more than 2x."""
-    shrink = tf.cast(tf.reduce_min(tf.shape(image)[:2]), tf.float32) / tf.cast(
-        tf.reduce_min(size), tf.float32)
-    return tf.cond(shrink > 2.0,
-                   lambda: tf.image.resize(image, size, antialias=True),
-                   lambda: tf.image.resize(image, size))
+    """Bilinear resize to ``size`` (float32); antialiased when shrinking more than 2x. An image
+    already of that size (a patch of a prepared 256x256 square) is only cast: bilinear resizing
+    to the same size is the identity, but ``tf.image.resize`` skips it only for static shapes."""
+    shape = tf.shape(image)[:2]
+    shrink = tf.cast(tf.reduce_min(shape), tf.float32) / tf.cast(tf.reduce_min(size), tf.float32)
+    return tf.cond(
+        tf.reduce_all(tf.equal(shape, size)), lambda: tf.cast(image, tf.float32),
+        lambda: tf.cond(shrink > 2.0, lambda: tf.image.resize(image, size, antialias=True),
+                        lambda: tf.image.resize(image, size)))
 
 
 def decode_central_square(encoded: tf.Tensor, resize_size: int = RESIZE_SIZE) -> tf.Tensor:
