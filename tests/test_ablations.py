@@ -116,9 +116,23 @@ def test_tower_specialisation_separates_grey_and_colour_towers_but_not_a_random_
     conv1.kernel.assign(np.concatenate([red, grey], -1))  # the colour tower may be either
     split = measures.tower_specialisation(model, permutations=999)
     assert split["gap"] > 0.5 and split["p_value"] == pytest.approx(1 / 1000)
+    stored = np.asarray(conv1.kernel)  # a conv1_kernels.npy gives the same answer
+    assert measures.tower_specialisation(stored, permutations=999) == split
     mixed = np.concatenate([grey[..., :24], red[..., :24], grey[..., 24:], red[..., 24:]], -1)
     conv1.kernel.assign(mixed)  # half grey, half colour in each tower
     assert measures.tower_specialisation(model, permutations=999)["p_value"] > 0.05
+
+
+def test_image_signal_is_the_image_dependent_share_of_each_layer_output():
+    from alexnet_keras.model.architecture import alexnet
+
+    images = np.random.default_rng(0).normal(size=(8, 67, 67, 3)).astype("float32") * 50
+    model = alexnet("paper", classes=10, input_shape=(67, 67, 3), normalization="lrn")
+    rows = {r["layer"]: r for r in measures.image_signal(model, images)}
+    assert list(rows) == ["conv1", "conv2", "conv3", "conv4", "conv5", "fc6", "fc7", "fc8"]
+    assert 0 < rows["conv1"]["image_share"] <= 1  # conv1 has no bias: all of it is the image
+    same = measures.image_signal(model, np.repeat(images[:1], 8, axis=0))
+    assert all(r["between_images"] == pytest.approx(0, abs=1e-5) for r in same)
 
 
 def test_retrieval_precision_and_neighbours_exclude_the_query():

@@ -109,13 +109,37 @@ def initial_statistics(model, images, labels) -> list[dict]:
     return rows
 
 
+def image_signal(model, images) -> list[dict]:
+    """Per layer, on a batch of ``images``: how much of its output depends on the image.
+
+    ``between_images``: the standard deviation across the batch of each output unit (each channel
+    at each position), averaged over units; ``rms``: the root mean square of the output. Their
+    ratio is the share of the signal that differs from image to image: where a start leaves it
+    near 0, every image looks the same to the layers above, and the softmax is the same for all.
+    """
+    import keras
+
+    layers = _named_layers(model)
+    probe = keras.Model(model.input, [layer.output for layer in layers])
+    outputs = probe(images, training=False)
+    rows = []
+    for layer, output in zip(layers, outputs):
+        output = np.asarray(output, np.float64).reshape(len(images), -1)
+        between = float(output.std(axis=0).mean())
+        rms = float(np.sqrt(np.mean(output ** 2)))
+        rows.append({"layer": layer.name, "between_images": between, "rms": rms,
+                     "image_share": between / rms if rms else 0.0})
+    return rows
+
+
 # --------------------------------------------------------------------------- Figure 3 (Section 6)
 
 
 def conv1_towers(model, towers: int = 2) -> list[np.ndarray]:
     """conv1's kernels [11, 11, 3, n] split by tower: the first half of the 96 feed tower 1's
-    conv2, the second half tower 2's (the paper's Figure 3: the upper 48 are GPU 1's)."""
-    kernel = np.asarray(model.get_layer("conv1").kernel)
+    conv2, the second half tower 2's (the paper's Figure 3: the upper 48 are GPU 1's). ``model``
+    may also be the kernel array itself (a stored ``conv1_kernels.npy``)."""
+    kernel = np.asarray(model if isinstance(model, np.ndarray) else model.get_layer("conv1").kernel)
     return np.split(kernel, towers, axis=-1)
 
 
