@@ -85,6 +85,22 @@ def test_random_crop_and_flip_are_stateless():
     assert 60 < sum(flips) < 140
 
 
+def test_random_flip_is_tf_images_stateless_flip_and_flip_where_flips_a_batch_per_image():
+    from alexnet_keras.data import ops
+
+    image = tf.reshape(tf.range(5 * 6 * 3, dtype=tf.float32), [5, 6, 3])
+    seeds = [[7, s] for s in range(64)]
+    for seed in seeds:
+        expected = tf.image.stateless_random_flip_left_right(image, seed=seed)
+        np.testing.assert_array_equal(augment.random_flip(image, seed), expected)
+    batch = tf.stack([image] * len(seeds))
+    mirror = tf.stack([ops.flip_decision(seed) for seed in seeds])
+    flipped = ops.flip_where(batch, mirror).numpy()
+    for row, seed in zip(flipped, seeds):
+        np.testing.assert_array_equal(row, augment.random_flip(image, seed))
+    assert 0 < int(tf.reduce_sum(tf.cast(mirror, tf.int32))) < len(seeds)
+
+
 def test_ten_crop_corners_centre_and_mirrors():
     image = np.arange(8 * 8 * 3, dtype=np.float32).reshape(8, 8, 3)
     crops = augment.ten_crop(image, 5).numpy()

@@ -234,6 +234,62 @@ def test_prepare_miniature_imagenet_in_two_processes(tmp_path):
     assert sorted(os.listdir(out / "stats")) == sorted(f"{name}.npz" for name in shards)
 
 
+@pytest.fixture(scope="module")
+def built_raw(photos, tmp_path_factory):
+    out = tmp_path_factory.mktemp("prepared_raw") / "out"
+    return out, prepare(out, dataset="folder", data_path=photos[0], shards=1, workers=1,
+                        progress=False, encoding="raw")
+
+
+def test_raw_prepared_squares_are_exactly_the_rescaled_central_squares(photos, built_raw):
+    from alexnet_keras.data.decode import decode_central_square
+
+    out, manifest = built_raw
+    assert manifest["options"]["encoding"] == "raw"
+    source = load_prepared(out)
+    assert source.dataset.element_spec[0] == tf.TensorSpec([256, 256, 3], tf.uint8)
+    files = data.load_folder(photos[0] / "train").files  # one shard: the folder's own order
+    for (square, label), path, expected in zip(source.dataset, *files):
+        original = decode_central_square(tf.io.read_file(path))
+        np.testing.assert_array_equal(square.numpy(), original.numpy())  # no JPEG loss
+        assert int(label) == expected
+    shard = out / manifest["splits"]["train"]["shards"][0]["file"]
+    assert shard.stat().st_size > 9 * 256 * 256 * 3  # the pixels, not a JPEG
+
+
+def test_training_from_raw_prepared_is_the_cached_pipeline_on_the_files(photos, built_raw):
+    from alexnet_keras.data import augment
+
+    options = dict(batch_size=3, image_size=227, seed=5, start_epoch=1)  # squares of 256
+    raw = augment.training_pipeline(load_prepared(built_raw[0]), **options)
+    cached = augment.training_pipeline(data.load_folder(photos[0] / "train"), cache=True, **options)
+    for (x_raw, y_raw), (x_cached, y_cached) in zip(raw.take(3), cached.take(3)):
+        np.testing.assert_array_equal(y_raw.numpy(), y_cached.numpy())
+        np.testing.assert_allclose(x_raw.numpy(), x_cached.numpy(), atol=1e-4)
+
+
+def test_evaluation_from_raw_prepared_takes_the_squares_patches(photos, built_raw):
+    from alexnet_keras.data import augment, ops
+    from alexnet_keras.data.decode import decode_central_square
+
+    batches = augment.evaluation_pipeline(load_prepared(built_raw[0], "validation"), batch_size=3,
+                                          image_size=227, ten_crops=True, mean=[0.0, 0.0, 0.0])
+    patches, labels = next(iter(batches))
+    files = data.load_folder(photos[0] / "validation").files
+    for patch, path in zip(patches, files[0]):
+        expected = ops.ten_crop(decode_central_square(tf.io.read_file(path)), 227)
+        np.testing.assert_array_equal(patch.numpy(), expected.numpy().astype(np.float32))
+    assert labels.numpy().tolist() == files[1]
+
+
+def test_another_encoding_into_the_same_folder_is_refused(photos, built_raw):
+    with pytest.raises(PreparedFolderError, match="encoding: 'raw' there, 'jpeg' now"):
+        prepare(built_raw[0], dataset="folder", data_path=photos[0], shards=1, workers=1,
+                progress=False)
+    with pytest.raises(ValueError, match="encoding must be one of jpeg, raw; got 'png'"):
+        prepare(built_raw[0], dataset="folder", data_path=photos[0], encoding="png")
+
+
 def test_bench_input_reports_prepared_figures_on_a_folder_of_jpegs(photos, capsys):
     from alexnet_keras.bench import input as bench_input
 
@@ -242,10 +298,12 @@ def test_bench_input_reports_prepared_figures_on_a_folder_of_jpegs(photos, capsy
     lines = capsys.readouterr().out.strip().splitlines()
     assert status == 0 and lines[0].startswith("12 JPEGs from")
     assert any(line.startswith("ours, prepared 256x256") for line in lines)
-    names = [line.split("=")[0] for line in lines[-4:]]
+    assert any(line.startswith("ours, prepared raw") for line in lines)
+    names = [line.split("=")[0] for line in lines[-6:]]
     assert names == ["ratio_vs_straightforward", "prepared_ratio_vs_straightforward",
-                     "prepared_images_per_second_per_core", "images_per_second_per_core"]
-    assert all(float(line.split("=")[1]) > 0 for line in lines[-4:])
+                     "prepared_raw_ratio_vs_straightforward", "prepared_images_per_second_per_core",
+                     "prepared_raw_images_per_second_per_core", "images_per_second_per_core"]
+    assert all(float(line.split("=")[1]) > 0 for line in lines[-6:])
 
 
 def test_write_photographs_gives_distinct_500x375_jpegs(tmp_path):

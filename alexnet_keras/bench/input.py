@@ -11,10 +11,12 @@ sample photographs) it times, on the same files in the same run:
     flip, PCA lighting, mean subtraction (Section 2 and 4.1 of the paper);
 (c) ours from images cached at 256x256 in memory (``cache=True``);
 (d) ours from the prepared format (``prepare``: 256x256 JPEGs in TFRecord shards, as the paper
-    stored its images), written to a temporary folder first.
+    stored its images), written to a temporary folder first;
+(e) ours from the prepared format stored as raw pixels (``prepare --encoding raw``).
 
 Prints images/s and images per CPU-second for each and ends with ``images_per_second_per_core=N``
-(b), ``prepared_images_per_second_per_core=N`` (d) and their ratios to (a).
+(b), ``prepared_images_per_second_per_core=N`` (d), ``prepared_raw_images_per_second_per_core=N``
+(e) and their ratios to (a).
 """
 
 from __future__ import annotations
@@ -191,13 +193,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{what}, {min(sizes) // 1000}-{max(sizes) // 1000} KB (mean "
               f"{sum(sizes) / len(sizes) / 1000:.0f} KB), ready in {time.perf_counter() - start:.1f} s")
         start = time.perf_counter()
-        with warnings.catch_warnings():  # one folder: validation is the same images, as meant
-            warnings.simplefilter("ignore", UserWarning)
-            prepare(work / "prepared", dataset="folder", data_path=work / "source",
-                    progress=False, workers=max(1, min(n_cores, len(paths) // 2000)))
-        size_prepared = sum(f.stat().st_size for f in (work / "prepared").glob("*.tfrecord-*"))
-        print(f"prepared 256x256 shards: {size_prepared / len(paths) / 1000:.0f} KB per image, "
-              f"written in {time.perf_counter() - start:.1f} s")
+        for encoding in ("jpeg", "raw"):
+            start, folder = time.perf_counter(), work / f"prepared_{encoding}"
+            with warnings.catch_warnings():  # one folder: validation is the same images, as meant
+                warnings.simplefilter("ignore", UserWarning)
+                prepare(folder, dataset="folder", data_path=work / "source", progress=False,
+                        workers=max(1, min(n_cores, len(paths) // 2000)), encoding=encoding)
+            size_prepared = sum(f.stat().st_size for f in folder.glob("train.tfrecord-*"))
+            print(f"prepared 256x256 shards, {encoding}: {size_prepared / len(paths) / 1000:.0f} KB "
+                  f"per image, written in {time.perf_counter() - start:.1f} s")
         print(f"TensorFlow {tf.__version__}, {n_cores} cores, batch {args.batch_size}, "
               f"{args.image_size}x{args.image_size} patches, best of {args.rounds} rounds of "
               f"{args.measure} images each")
@@ -209,7 +213,9 @@ def main(argv: list[str] | None = None) -> int:
             "ours, from JPEG": augment.training_pipeline(source, **size),
             "ours, cached 256x256": augment.training_pipeline(source, cache=True, **size),
             "ours, prepared 256x256": augment.training_pipeline(
-                load_prepared(work / "prepared", "train"), **size),
+                load_prepared(work / "prepared_jpeg", "train"), **size),
+            "ours, prepared raw": augment.training_pipeline(
+                load_prepared(work / "prepared_raw", "train"), **size),
         }
         epoch = -(-len(paths) // args.batch_size)
         results = _measure(pipelines, epoch, max(1, -(-args.measure // args.batch_size)), args)
@@ -221,7 +227,10 @@ def main(argv: list[str] | None = None) -> int:
     ours, prepared_rate = results["ours, from JPEG"][1], results["ours, prepared 256x256"][1]
     print(f"ratio_vs_straightforward={ours / base:.2f}")
     print(f"prepared_ratio_vs_straightforward={prepared_rate / base:.2f}")
+    raw_rate = results["ours, prepared raw"][1]
+    print(f"prepared_raw_ratio_vs_straightforward={raw_rate / base:.2f}")
     print(f"prepared_images_per_second_per_core={prepared_rate:.0f}")
+    print(f"prepared_raw_images_per_second_per_core={raw_rate:.0f}")
     print(f"images_per_second_per_core={ours:.0f}")
     return 0
 

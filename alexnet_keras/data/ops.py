@@ -76,10 +76,25 @@ def crop_at(image: tf.Tensor, offset, size: int) -> tf.Tensor:
     return image[offset[0]:offset[0] + size, offset[1]:offset[1] + size]
 
 
+def flip_decision(seed) -> tf.Tensor:
+    """Whether ``random_flip`` mirrors an image with ``seed``: a bool, true with probability 1/2
+    (the draw ``tf.image.stateless_random_flip_left_right`` makes for one image)."""
+    return tf.random.stateless_uniform([], seed=seed) < 0.5
+
+
+def flip_where(images: tf.Tensor, mirror) -> tf.Tensor:
+    """Mirrors left-right the images of [..., H, W, C] ``images`` where the bools ``mirror``
+    ([...], one per image) are true; the training pipeline does this once per batch."""
+    mirror = tf.convert_to_tensor(mirror, tf.bool)
+    mirror = tf.reshape(mirror, tf.concat([tf.shape(mirror), [1, 1, 1]], 0))
+    return tf.where(mirror, tf.reverse(images, [-2]), images)
+
+
 def random_flip(image: tf.Tensor, seed) -> tf.Tensor:
     """Mirrors an [H, W, C] image left-right with probability 1/2 (Section 4.1), statelessly; the
-    same seed mirrors every image it is given, or none."""
-    return tf.image.stateless_random_flip_left_right(image, seed=seed)
+    same seed mirrors every image it is given, or none. Equal to
+    ``tf.image.stateless_random_flip_left_right``: ``flip_where(image, flip_decision(seed))``."""
+    return flip_where(image, flip_decision(seed))
 
 
 def lighting_alpha(seed, std: float = 0.1, batch_shape=()) -> tf.Tensor:
@@ -139,19 +154,26 @@ def ten_crop(image: tf.Tensor, size: int) -> tf.Tensor:
     return tf.concat([crops, tf.reverse(crops, [2])], 0)
 
 
+def central_square(image: tf.Tensor, size: int = RESIZE_SIZE) -> tf.Tensor:
+    """Section 2 for an already decoded [H, W, 3] image (0..255): shorter side to ``size``, the
+    central square; uint8 [size, size, 3]. A uint8 square of that size (a prepared folder's raw
+    pixels) is returned as it is. ``decode_central_square`` does the same from encoded bytes."""
+    image = tf.convert_to_tensor(image)
+    if image.dtype == tf.uint8 and image.shape[:2] == (size, size):
+        return image
+    image = center_crop(resize_shorter_side(image, size), size)
+    return tf.cast(tf.clip_by_value(tf.round(image), 0, 255), tf.uint8)
+
+
 def _squares(dataset: tf.data.Dataset, resize_size: int, max_images: int | None):
     """uint8 [R, R, 3] central squares from a dataset of encoded images or (image, label) pairs."""
     spec = dataset.element_spec
     if isinstance(spec, tuple):
         dataset = dataset.map(lambda image, *rest: image)
         spec = spec[0]
-    if spec.dtype == tf.string:
-        square = lambda e: decode_central_square(e, resize_size)  # noqa: E731
-    else:
-        def square(image):
-            image = center_crop(resize_shorter_side(image, resize_size), resize_size)
-            return tf.cast(tf.clip_by_value(tf.round(image), 0, 255), tf.uint8)
-    dataset = dataset.map(square, num_parallel_calls=tf.data.AUTOTUNE)
+    square = decode_central_square if spec.dtype == tf.string else central_square
+    dataset = dataset.map(lambda image: square(image, resize_size),
+                          num_parallel_calls=tf.data.AUTOTUNE)
     return dataset.take(max_images) if max_images is not None else dataset
 
 

@@ -2,7 +2,8 @@
 
 Training, per example: ``random_crop_offset`` picks the patch, ``decode_patch`` decodes only that
 window of the JPEG (or ``random_crop`` cuts it from a cached 256x256 square: the same offset), then
-``subtract_mean``, ``random_flip`` and ``pca_lighting``. Every random choice is a stateless op seeded
+``subtract_mean``, ``random_flip`` and ``pca_lighting``; those three run once per batch, in one
+XLA-compiled pass, with each example's own flip decision and lighting draw. Every random choice is a stateless op seeded
 from (seed, epoch, position in the epoch) and each epoch's order is a stateless permutation
 (``tf.random.experimental.index_shuffle``), so the stream is reproducible, independent of any global
 seed, and an epoch looks the same whether a run started at epoch 0 or resumed there.
@@ -17,6 +18,15 @@ from alexnet_keras.data.decode import decode_central_square, decode_patch, defau
 
 AUTOTUNE = tf.data.AUTOTUNE
 SHUFFLE_BLOCK = 16384  # examples permuted together when a source cannot be read by index
+# ... when they are decoded images (a raw prepared folder): 4096 squares of 256x256 hold 805 MB
+DECODED_SHUFFLE_BLOCK = 4096
+
+
+def _decoded(dataset: tf.data.Dataset) -> bool:
+    """Whether the images are decoded pixels (a raw prepared folder's uint8 squares, or any
+    [H, W, 3] images) rather than encoded bytes."""
+    spec = dataset.element_spec
+    return (spec[0] if isinstance(spec, tuple) else spec).dtype != tf.string
 
 
 def _unpack_source(source):
@@ -89,7 +99,23 @@ def _subtract_mean_and_light(patch, patch_mean, alpha, *, std, eigenvalues, eige
     return ops.pca_lighting(patch, **lighting) if std else patch
 
 
-def _training_example(*, seed, image_size, resize_size, mean, flip, lighting, cache, read_files,
+def _batch_math(mean, lighting):
+    """The per-batch step of ``training_pipeline``: the flips (``flip_where``, by each example's
+    ``flip_decision``), then ``_subtract_mean_and_light``, compiled with XLA so that they are one
+    pass over the batch's pixels (TensorFlow's own kernels take about twice as long for the
+    broadcast add of one RGB triple per image, and a per-example flip is a branch per image)."""
+
+    @tf.function(jit_compile=True)
+    def finish(patches, mirror, alphas, *means):
+        patches = ops.flip_where(patches, mirror)
+        patch_mean = ops.flip_where(means[0], mirror) if means else mean
+        return _subtract_mean_and_light(patches, patch_mean, alphas, **lighting)
+
+    return lambda patches, mirror, alphas, labels, *means: (
+        finish(patches, mirror, alphas, *means), labels)
+
+
+def _training_example(*, seed, image_size, resize_size, mean, flip, lighting, squares, read_files,
                       random_crops=True):
     """The per-example function of ``training_pipeline``: the ops of Section 4.1 in order."""
     per_pixel = mean.shape.rank == 3
@@ -99,21 +125,19 @@ def _training_example(*, seed, image_size, resize_size, mean, flip, lighting, ca
         crop_seed, flip_seed, lighting_seed = tf.unstack(augmentation_seeds(seed, epoch, index))
         offset = (ops.random_crop_offset(resize_size, resize_size, image_size, crop_seed)
                   if random_crops else centre)  # off: the evaluation's centre patch
-        if cache:  # the uint8 patch (random_crop's, by its offset); float math once per batch
+        if squares:  # the uint8 patch (random_crop's, by its offset)
             patch = ops.crop_at(image, offset, image_size)
         else:
             encoded = tf.io.read_file(image) if read_files else image
             patch = decode_patch(encoded, offset[0], offset[1], image_size=image_size,
                                  resize_size=resize_size)
-        patch_mean = ops.crop_at(mean, offset, image_size) if per_pixel else mean
-        if flip:
-            patch = ops.random_flip(patch, flip_seed)
-            if per_pixel:
-                patch_mean = ops.random_flip(patch_mean, flip_seed)
+        # random_flip's decision; the flip itself, the mean and the lighting are applied once per
+        # batch (_batch_math), to the patch and to its window of a per-pixel mean image
+        mirror = ops.flip_decision(flip_seed) if flip else tf.constant(False)
         alpha = ops.lighting_alpha(lighting_seed, lighting["std"])
-        if cache:  # one mean for every patch, or each patch's own window of the mean image
-            return (patch, alpha, label, patch_mean) if per_pixel else (patch, alpha, label)
-        return _subtract_mean_and_light(patch, patch_mean, alpha, **lighting), label
+        if per_pixel:
+            return patch, mirror, alpha, label, ops.crop_at(mean, offset, image_size)
+        return patch, mirror, alpha, label
 
     return example_fn
 
@@ -140,7 +164,9 @@ def training_pipeline(source_dataset, *, batch_size: int, image_size: int = 227,
     whole (paths, before reading); other datasets in blocks of ``shuffle_buffer`` examples.
     ``cache=True`` keeps the decoded ``resize_size`` squares in memory after the first epoch (a
     string caches them to that file), as the paper stored its images at 256x256; a cached epoch
-    is permuted whole.
+    is permuted whole. A source of decoded images (uint8 pixels, such as a prepared folder written
+    with ``encoding="raw"``) takes the same path with nothing to decode, permuted in blocks of
+    ``DECODED_SHUFFLE_BLOCK`` unless ``shuffle_buffer`` says otherwise.
     """
     dataset, known, files = _unpack_source(source_dataset)
     resize_size = resize_size or default_resize_size(image_size)
@@ -152,12 +178,17 @@ def training_pipeline(source_dataset, *, batch_size: int, image_size: int = 227,
     if steps < 1:
         raise ValueError(f"batch_size={batch_size} is larger than the data set "
                          f"({num_examples} examples); lower batch_size")
-    read_files = files is not None and not cache
-    block = num_examples if (cache or read_files) else (shuffle_buffer or SHUFFLE_BLOCK)
-    if cache:
-        base = dataset.map(lambda e, y: (decode_central_square(e, resize_size), y),
+    decoded = _decoded(dataset)
+    squares = bool(cache) or decoded  # the examples are uint8 squares, cropped by offset
+    read_files = files is not None and not squares
+    default_block = DECODED_SHUFFLE_BLOCK if decoded else SHUFFLE_BLOCK
+    block = num_examples if (cache or read_files) else (shuffle_buffer or default_block)
+    if squares:
+        square = ops.central_square if decoded else decode_central_square
+        base = dataset.map(lambda e, y: (square(e, resize_size), y),
                            num_parallel_calls=AUTOTUNE, deterministic=True)
-        base = base.cache(cache if isinstance(cache, str) else "")
+        if cache:
+            base = base.cache(cache if isinstance(cache, str) else "")
     elif read_files:  # paths: permuted before reading
         base = tf.data.Dataset.from_tensor_slices((files[0], tf.constant(files[1], tf.int64)))
     else:
@@ -169,16 +200,13 @@ def training_pipeline(source_dataset, *, batch_size: int, image_size: int = 227,
 
     lighting = dict(std=lighting_std, eigenvalues=eigenvalues, eigenvectors=eigenvectors)
     example_fn = _training_example(seed=seed, image_size=image_size, resize_size=resize_size,
-                                   mean=mean, flip=flip, lighting=lighting, cache=bool(cache),
+                                   mean=mean, flip=flip, lighting=lighting, squares=squares,
                                    read_files=read_files, random_crops=random_crops)
     stream = tf.data.Dataset.range(start_epoch, 2**62).flat_map(epoch_examples)
     stream = stream.map(example_fn, num_parallel_calls=AUTOTUNE, deterministic=True)
     stream = stream.batch(batch_size, drop_remainder=True)
-    if cache:
-        stream = stream.map(lambda patches, alphas, labels, *means: (
-            _subtract_mean_and_light(patches, means[0] if means else mean, alphas, **lighting),
-            labels),
-            num_parallel_calls=AUTOTUNE, deterministic=True)
+    stream = stream.map(_batch_math(mean, lighting), num_parallel_calls=AUTOTUNE,
+                        deterministic=True)
     return stream.prefetch(AUTOTUNE)
 
 
@@ -199,11 +227,17 @@ def evaluation_pipeline(source_dataset, *, batch_size: int, image_size: int = 22
     offset = (resize_size - image_size) // 2
     if mean.shape.rank == 3:
         mean = ops.ten_crop(mean, image_size) if ten_crops else ops.center_crop(mean, image_size)
+    decoded = _decoded(dataset)
 
-    def example_fn(encoded, label):
+    def example_fn(image, label):
+        if decoded:  # pixels already: the square, then its patches
+            square = ops.central_square(image, resize_size)
+            if ten_crops:
+                return ops.ten_crop(square, image_size), label
+            return tf.cast(ops.crop_at(square, [offset, offset], image_size), tf.float32), label
         if ten_crops:
-            return ops.ten_crop(decode_central_square(encoded, resize_size), image_size), label
-        return decode_patch(encoded, offset, offset, image_size=image_size,
+            return ops.ten_crop(decode_central_square(image, resize_size), image_size), label
+        return decode_patch(image, offset, offset, image_size=image_size,
                             resize_size=resize_size), label
 
     stream = dataset.map(example_fn, num_parallel_calls=AUTOTUNE, deterministic=True)

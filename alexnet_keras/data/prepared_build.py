@@ -2,8 +2,9 @@
 
 Each split is cut into shards of consecutive examples (in the source's fixed order); each shard is
 written by one task: decode the central square rescaled to 256x256 (``decode_central_square``, the
-same op the pipelines use), re-encode it as JPEG, append a record, and add the square to the sums
-behind the mean image and the RGB PCA, computed from the 256x256 images while they are in memory.
+same op the pipelines use), re-encode it as JPEG (or keep its pixels: ``encoding="raw"``), append
+a record, and add the square to the sums behind the mean image and the RGB PCA, computed from the
+256x256 images while they are in memory.
 
 Resumable: a shard is written under a temporary name and renamed when complete (its sums first),
 so a shard file that exists is whole; a rerun skips those and writes the rest, and ``verify``
@@ -53,7 +54,8 @@ def _summary(manifest: dict) -> dict:
     """What must match for a folder to be continued or reused: source, options, counts, classes."""
     plan = {split: entry.get("same_as") or (entry["num_examples"], len(entry["ranges"]))
             for split, entry in manifest["plan"].items()}
-    return {**manifest["source"], **manifest["options"], "class_names": manifest["class_names"],
+    options = {**manifest["options"], "encoding": fmt.encoding_of(manifest)}
+    return {**manifest["source"], **options, "class_names": manifest["class_names"],
             **{f"{split} (examples, shards)": value for split, value in plan.items()}}
 
 
@@ -69,10 +71,12 @@ def _check_same(root: Path, old: dict, new: dict) -> None:
             "options as then, or another --output folder (or delete this one)")
 
 
-def _task(split: str, index: int, count: int, span, source, spec: dict, root: Path, classes: int):
+def _task(split: str, index: int, count: int, span, source, spec: dict, root: Path, classes: int,
+          encoding: str):
     start, stop = span
     task = dict(split=split, index=index, name=fmt.shard_name(split, index, count), root=str(root),
-                num_classes=classes, num_examples=stop - start, with_image_sums=split == "train")
+                num_classes=classes, num_examples=stop - start, with_image_sums=split == "train",
+                encoding=encoding)
     if source.files is not None:
         task["files"] = (source.files[0][start:stop], source.files[1][start:stop])
     elif spec["dataset"] in TFDS_NAMES:
@@ -108,8 +112,10 @@ def write_shard(task: dict) -> dict:
     size, root = fmt.IMAGE_SIZE, Path(task["root"])
     squares = _task_dataset(task).map(
         lambda e, y: (decode_central_square(e, size), y), num_parallel_calls=tf.data.AUTOTUNE)
+    raw = task["encoding"] == "raw"  # the pixels themselves: the square's uint8 bytes, row-major
     examples = squares.map(
-        lambda s, y: (s, tf.io.encode_jpeg(s, quality=fmt.JPEG_QUALITY), y),
+        lambda s, y: (s, tf.constant(b"") if raw else tf.io.encode_jpeg(s, quality=fmt.JPEG_QUALITY),
+                      y),
         num_parallel_calls=tf.data.AUTOTUNE).batch(32).prefetch(2)
     image_sum = np.zeros((size, size, 3) if task["with_image_sums"] else (0,), np.uint64)
     moment1, moment2 = np.zeros(3), np.zeros((3, 3))
@@ -117,8 +123,8 @@ def write_shard(task: dict) -> dict:
     temporary = root / f".{task['name']}.tmp-{os.getpid()}"
     with tf.io.TFRecordWriter(str(temporary)) as writer:
         for batch, jpegs, labels in examples.as_numpy_iterator():
-            for jpeg, label in zip(jpegs, labels):
-                writer.write(fmt.serialize_example(jpeg, label))
+            for square, jpeg, label in zip(batch, jpegs, labels):
+                writer.write(fmt.serialize_example(square.tobytes() if raw else jpeg, label))
             per_class += np.bincount(labels, minlength=len(per_class))
             if task["with_image_sums"]:
                 image_sum += batch.sum(0, dtype=np.uint64)
@@ -226,8 +232,12 @@ def _write_manifest(root: Path, manifest: dict) -> None:
 
 def prepare(output: str | os.PathLike, *, dataset: str = "offline", data_path=None, data_dir=None,
             manual_dir=None, skip_corrupt: bool = False, shards: int | None = None,
-            workers: int | None = None, verify: bool = False, progress: bool = True) -> dict:
+            workers: int | None = None, verify: bool = False, progress: bool = True,
+            encoding: str = "jpeg") -> dict:
     """Writes ``dataset``'s train and validation splits to ``output`` in the prepared format.
+
+    ``encoding``: "jpeg" (quality 95, about 26 KB an image) or "raw" (the pixels, 196,608 bytes an
+    image, nothing to decode when training; see ``data.prepared``).
 
     ``shards``: shards of the training split (default one per 1,000 images; the validation split
     gets the same share). ``workers``: processes (default: the CPU count). Rerun it to continue an
@@ -235,6 +245,8 @@ def prepare(output: str | os.PathLike, *, dataset: str = "offline", data_path=No
     """
     from alexnet_keras.data import catalog
 
+    if encoding not in fmt.ENCODINGS:
+        raise ValueError(f"encoding must be one of {', '.join(fmt.ENCODINGS)}; got {encoding!r}")
     if shards is not None and shards < 1 or workers is not None and workers < 1:
         raise ValueError(f"shards and workers must be at least 1; got {shards} and {workers}")
     root = Path(output).expanduser()
@@ -249,7 +261,8 @@ def prepare(output: str | os.PathLike, *, dataset: str = "offline", data_path=No
         shards = len(old["plan"]["train"]["ranges"])
     manifest = dict(format=fmt.FORMAT, format_version=fmt.FORMAT_VERSION, complete=False,
                     source=spec, class_names=sources["train"].class_names,
-                    options=dict(image_size=fmt.IMAGE_SIZE, jpeg_quality=fmt.JPEG_QUALITY),
+                    options=dict(image_size=fmt.IMAGE_SIZE, encoding=encoding,
+                                 jpeg_quality=fmt.JPEG_QUALITY if encoding == "jpeg" else None),
                     plan=_plan(sources, shards), splits={})
     for split, source in sources.items():
         if source.class_names != manifest["class_names"]:
@@ -268,7 +281,7 @@ def prepare(output: str | os.PathLike, *, dataset: str = "offline", data_path=No
         print(f"rewriting {len(damaged)} damaged shard(s): {', '.join(damaged)}")
     _write_manifest(root, manifest)  # unfinished: records the plan for a resumed run
     tasks = [_task(split, i, len(entry["ranges"]), span, sources[split], spec, root,
-                   len(manifest["class_names"]))
+                   len(manifest["class_names"]), encoding)
              for split, entry in manifest["plan"].items() if "ranges" in entry
              for i, span in enumerate(entry["ranges"])
              if not _finished(root, fmt.shard_name(split, i, len(entry["ranges"])))]

@@ -1,7 +1,8 @@
 """``Source``: one split of a data set as encoded image bytes and int64 labels, and its errors.
 
-Every source yields the same thing: encoded image bytes and an int64 label, unbatched, unshuffled and
-in a fixed order, so the decoding, cropping and augmentation of Sections 2 and 4.1 of the paper (in
+Every source yields the same thing: encoded image bytes (or, for a prepared folder stored as raw
+pixels, uint8 [256, 256, 3] squares) and an int64 label, unbatched, unshuffled and in a fixed
+order, so the decoding, cropping and augmentation of Sections 2 and 4.1 of the paper (in
 ``alexnet_keras.data.augment``) run on any of them the same way.
 """
 
@@ -15,7 +16,8 @@ import tensorflow as tf
 
 @dataclass
 class Source:
-    """A data set split: ``dataset`` yields ``(encoded image bytes, int64 label)`` in a fixed order.
+    """A data set split: ``dataset`` yields ``(encoded image bytes, int64 label)`` in a fixed order
+    (``(uint8 square, int64 label)`` from a raw prepared folder).
 
     ``skipped`` lists the files left out because they were unreadable (only with
     ``skip_corrupt=True``); ``left_out`` lists every file the loader saw but does not use, with the
