@@ -196,12 +196,28 @@ def test_prepare_command_writes_the_folder_and_train_reads_the_flag(photos, tmp_
     assert "other options" in capsys.readouterr().err
 
 
+def test_prepare_command_with_encoding_raw(photos, tmp_path, capsys):
+    from alexnet_keras import cli
+
+    out = tmp_path / "raw"
+    assert cli.main(["prepare", "--dataset", "folder", "--data-path", str(photos[0]), "--output",
+                     str(out), "--workers", "1", "--encoding", "raw"]) == 0
+    assert "train: 9 images" in capsys.readouterr().out
+    square, _ = next(iter(load_prepared(out, "validation").dataset))
+    assert square.dtype == tf.uint8 and square.shape == (256, 256, 3)
+    with pytest.raises(SystemExit):
+        cli.main(["prepare", "--dataset", "folder", "--output", str(out), "--encoding", "png"])
+    assert "invalid choice: 'png'" in capsys.readouterr().err
+
+
 @pytest.mark.slow
-def test_train_from_a_prepared_folder(built, tmp_path):
+@pytest.mark.parametrize("folder", ["built", "built_raw"])
+def test_train_from_a_prepared_folder(folder, request, tmp_path):
     from alexnet_keras.model.architecture import small_convnet
     from alexnet_keras.training.config import TrainConfig
     from alexnet_keras.training.fit import fit
 
+    built = request.getfixturevalue(folder)
     config = TrainConfig(prepared=str(built[0]), image_size=67, epochs=1, batch_size=3,
                          steps_per_epoch=2, validation_steps=1, strategy="default",
                          output=str(tmp_path / "run"), tensorboard=False, verbose=0)
@@ -209,6 +225,23 @@ def test_train_from_a_prepared_folder(built, tmp_path):
     assert result.steps_per_epoch == 2
     assert result.model.output_shape == (None, 3)
     assert np.isfinite(result.history["loss"][0]) and "val_loss" in result.history
+
+
+def test_training_from_a_prepared_folder_lights_with_its_own_pca(built):
+    from alexnet_keras.data import augment
+    from alexnet_keras.training.config import TrainConfig
+    from alexnet_keras.training.fit import _default_datasets
+
+    config = TrainConfig(prepared=str(built[0]), image_size=67, batch_size=3, seed=2)
+    stream = _default_datasets(config, 0, 3)[0]
+    info = prepared_info(built[0])
+    options = dict(batch_size=3, image_size=67, seed=2)
+    own = augment.training_pipeline(load_prepared(built[0]), eigenvalues=info.eigenvalues_unit_scale,
+                                    eigenvectors=info.eigenvectors, **options)
+    imagenet = augment.training_pipeline(load_prepared(built[0]), **options)
+    batch, own_batch, imagenet_batch = (next(iter(s))[0].numpy() for s in (stream, own, imagenet))
+    np.testing.assert_array_equal(batch, own_batch)
+    assert np.abs(batch - imagenet_batch).max() > 0.5  # another PCA: other lighting
 
 
 @pytest.mark.slow

@@ -67,10 +67,16 @@ def _default_datasets(config: TrainConfig, start_epoch: int, global_batch: int):
     image_size = _image_size(config)
     where = dict(data_dir=config.data_dir, manual_dir=config.manual_dir, path=config.data_path,
                  skip_corrupt=config.skip_corrupt)
+    lighting = {}
     if config.prepared:  # the 256x256 shards of `prepare` (Section 2), same pipelines
-        from alexnet_keras.data.prepared import load_prepared
+        from alexnet_keras.data.prepared import load_prepared, prepared_info
 
         load = lambda split: load_prepared(config.prepared, split)  # noqa: E731
+        # Section 4.1: the lighting follows the PCA of this training set's own RGB values, which
+        # prepare recorded. The mean stays the per-channel default that evaluate and predict
+        # subtract too (preprocess_input(mode="paper")).
+        info = prepared_info(config.prepared)
+        lighting = dict(eigenvalues=info.eigenvalues_unit_scale, eigenvectors=info.eigenvectors)
     else:
         load = lambda split: data.load(config.dataset, split, **where)  # noqa: E731
     train = load("train")
@@ -86,6 +92,7 @@ def _default_datasets(config: TrainConfig, start_epoch: int, global_batch: int):
         source, batch_size=global_batch, image_size=image_size, seed=config.seed,
         start_epoch=start_epoch, num_examples=num_examples, cache=config.cache,
         random_crops=config.random_crops, flip=config.flip, lighting_std=config.lighting_std,
+        **lighting,
     )
     validation = load("validation")
     val_ds = augment.evaluation_pipeline(
