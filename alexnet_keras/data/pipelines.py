@@ -3,10 +3,11 @@
 Training, per example: ``random_crop_offset`` picks the patch, ``decode_patch`` decodes only that
 window of the JPEG (or ``random_crop`` cuts it from a cached 256x256 square: the same offset), then
 ``subtract_mean``, ``random_flip`` and ``pca_lighting``; those three run once per batch, in one
-XLA-compiled pass, with each example's own flip decision and lighting draw. Every random choice is a stateless op seeded
-from (seed, epoch, position in the epoch) and each epoch's order is a stateless permutation
-(``tf.random.experimental.index_shuffle``), so the stream is reproducible, independent of any global
-seed, and an epoch looks the same whether a run started at epoch 0 or resumed there.
+XLA-compiled pass, with each example's own flip decision and lighting draw. Every random choice is
+a stateless op seeded from (seed, epoch, position in the epoch) and each epoch's order is a
+stateless permutation (``tf.random.experimental.index_shuffle``), so the stream is reproducible,
+independent of any global seed, and an epoch looks the same whether a run started at epoch 0 or
+resumed there.
 """
 
 from __future__ import annotations
@@ -102,8 +103,9 @@ def _subtract_mean_and_light(patch, patch_mean, alpha, *, std, eigenvalues, eige
 def _batch_math(mean, lighting):
     """The per-batch step of ``training_pipeline``: the flips (``flip_where``, by each example's
     ``flip_decision``), then ``_subtract_mean_and_light``, compiled with XLA so that they are one
-    pass over the batch's pixels (TensorFlow's own kernels take about twice as long for the
-    broadcast add of one RGB triple per image, and a per-example flip is a branch per image)."""
+    pass over the batch's pixels. TensorFlow's own kernels are slow at the broadcast add of one RGB
+    triple per image (``benchmarks/input_stages.py`` times both), and a per-example flip is a
+    branch per image."""
 
     @tf.function(jit_compile=True)
     def finish(patches, mirror, alphas, *means):
