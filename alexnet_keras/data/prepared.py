@@ -30,8 +30,9 @@ ImageNet JPEG (about 110 KB). Lower qualities add visible blocking that the netw
 ``encoding="raw"`` stores the squares' pixels instead (196,608 bytes an image, 7-8x the JPEGs; the
 whole ILSVRC2012 training set takes about 252 GB): nothing is decoded while training, so a CPU core
 feeds more images per second (``bench input`` measures both: 1.5x on photographs, in
-benchmarks/RESULTS.md), and the pixels are exactly the rescaled squares. ``load_prepared`` then yields uint8 [256, 256, 3] squares, which the
-pipelines take as they are. The same trade-off as FFCV's ``write_mode="raw"``.
+benchmarks/RESULTS.md), and the pixels are exactly the rescaled squares. ``load_prepared`` then
+yields uint8 [256, 256, 3] squares, which the pipelines take as they are. The same trade-off as
+FFCV's ``write_mode="raw"``.
 """
 
 from __future__ import annotations

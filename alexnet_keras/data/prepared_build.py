@@ -113,18 +113,20 @@ def write_shard(task: dict) -> dict:
     squares = _task_dataset(task).map(
         lambda e, y: (decode_central_square(e, size), y), num_parallel_calls=tf.data.AUTOTUNE)
     raw = task["encoding"] == "raw"  # the pixels themselves: the square's uint8 bytes, row-major
-    examples = squares.map(
-        lambda s, y: (s, tf.constant(b"") if raw else tf.io.encode_jpeg(s, quality=fmt.JPEG_QUALITY),
-                      y),
-        num_parallel_calls=tf.data.AUTOTUNE).batch(32).prefetch(2)
+    if not raw:
+        squares = squares.map(
+            lambda s, y: (s, tf.io.encode_jpeg(s, quality=fmt.JPEG_QUALITY), y),
+            num_parallel_calls=tf.data.AUTOTUNE)
+    examples = squares.batch(32).prefetch(2)
     image_sum = np.zeros((size, size, 3) if task["with_image_sums"] else (0,), np.uint64)
     moment1, moment2 = np.zeros(3), np.zeros((3, 3))
     per_class = np.zeros(task["num_classes"], np.int64)
     temporary = root / f".{task['name']}.tmp-{os.getpid()}"
     with tf.io.TFRecordWriter(str(temporary)) as writer:
-        for batch, jpegs, labels in examples.as_numpy_iterator():
-            for square, jpeg, label in zip(batch, jpegs, labels):
-                writer.write(fmt.serialize_example(square.tobytes() if raw else jpeg, label))
+        for batch, *jpegs, labels in examples.as_numpy_iterator():
+            records = [square.tobytes() for square in batch] if raw else jpegs[0]
+            for record, label in zip(records, labels):
+                writer.write(fmt.serialize_example(record, label))
             per_class += np.bincount(labels, minlength=len(per_class))
             if task["with_image_sums"]:
                 image_sum += batch.sum(0, dtype=np.uint64)
