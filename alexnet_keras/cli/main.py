@@ -14,6 +14,7 @@ from alexnet_keras.cli.commands import (
     add_evaluate_command,
     add_prepare_command,
 )
+from alexnet_keras.cli.figure1 import add_figure1_command
 from alexnet_keras.cli.parser import DESCRIPTION, ArgumentParser, UsageError
 from alexnet_keras.cli.train import add_train_command
 
@@ -37,6 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_prepare_command(commands)
     add_convert_weights_command(commands)
     add_ablation_command(commands)
+    add_figure1_command(commands)
 
     bench = commands.add_parser("bench", help="benchmarks: input pipeline, training step, per-layer profile")
     bench.add_argument("what", choices=["input", "train", "profile"])

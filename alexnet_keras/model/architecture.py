@@ -25,7 +25,7 @@ _BIAS_ONE_LAYERS = {"conv2", "conv4", "conv5", "fc6", "fc7"}
 ACTIVATIONS = ("relu", "tanh")
 NORMALIZATIONS = ("lrn", "batch", "none")
 POOLINGS = (None, "avg", "max")  # keras.applications: after pool5 when include_top=False
-INITIALIZERS = ("paper", "keras", "he")
+INITIALIZERS = ("paper", "keras", "he", "cuda-convnet")
 _OLD_POOLINGS = {"overlapping": True, "non_overlapping": False}  # before keras.applications' pooling
 
 _check_choice = check_choice  # the package's one choice check, alexnet_keras.checks
@@ -36,7 +36,9 @@ def paper_initializers(layer_name: str, initializer: str = "paper") -> dict:
 
     ``"paper"``: weights from N(0, 0.01) (standard deviation 0.01), biases 1 in conv2, conv4, conv5,
     fc6 and fc7, 0 elsewhere. ``"keras"``: Keras' defaults (Glorot uniform, zero biases); ``"he"``:
-    He normal (a later scheme for ReLU networks, not the paper's), zero biases. Each call
+    He normal (a later scheme for ReLU networks, not the paper's), zero biases. ``"cuda-convnet"``:
+    the authors' own CIFAR-10 network (cuda-convnet's ``layers-18pct.cfg``, the shape of
+    :func:`small_convnet`): conv1 from N(0, 0.0001), every later layer from N(0, 0.01), zero biases. Each call
     returns new initializer objects, so every layer draws its own weights (``TowerConv2D`` gives
     each tower its own draw too).
     """
@@ -45,6 +47,12 @@ def paper_initializers(layer_name: str, initializer: str = "paper") -> dict:
         return {"kernel_initializer": keras.initializers.GlorotUniform(), "bias_initializer": "zeros"}
     if initializer == "he":  # He et al. 2015, for ReLUs: truncated normal, variance 2 / fan_in
         return {"kernel_initializer": keras.initializers.HeNormal(), "bias_initializer": "zeros"}
+    if initializer == "cuda-convnet":
+        return {
+            "kernel_initializer": keras.initializers.RandomNormal(
+                mean=0.0, stddev=1e-4 if layer_name == "conv1" else 1e-2),
+            "bias_initializer": "zeros",
+        }
     bias = 1.0 if layer_name in _BIAS_ONE_LAYERS else 0.0
     return {
         "kernel_initializer": keras.initializers.RandomNormal(mean=0.0, stddev=0.01),

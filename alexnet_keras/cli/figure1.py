@@ -1,0 +1,48 @@
+"""``python -m alexnet_keras figure1``: ReLU against tanh, each at its best rate (Section 3.1)."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import shlex
+import sys
+
+
+def _run_figure1(args: argparse.Namespace) -> int:
+    from alexnet_keras.figure1 import QUICK, Settings, run
+
+    settings = QUICK if args.quick else Settings()
+    changes = {k: v for k, v in (("dataset", args.dataset), ("train_images", args.train_images),
+                                 ("threshold", args.threshold), ("budget_steps", args.budget_steps))
+               if v is not None}
+    if args.threshold is not None and not 0 < args.threshold < 1:
+        raise ValueError(f"--threshold is a training error in (0, 1); received {args.threshold}")
+    settings = dataclasses.replace(settings, **changes)
+    output = args.output or ("runs/figure1_quick" if args.quick else "results/figure1")
+    command = "python -m alexnet_keras " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    run(output, settings=settings, arms=args.arms, command=command, tables_only=args.tables_only)
+    return 0
+
+
+def add_figure1_command(subparsers) -> argparse.ArgumentParser:
+    parser = subparsers.add_parser(
+        "figure1", help="Figure 1: ReLU against tanh, each at its best learning rate (resumable)",
+        description="Search each network's learning rate on a grid (2 seeds a rate), then train 5 fresh "
+        "seeds at the chosen rate; count SGD steps until the training error reaches the threshold. "
+        "Writes runs.csv, ratios.csv, start.csv and provenance.json; an interrupted run resumes.")
+    parser.add_argument("--output", default=None,
+                        help="results folder (default: results/figure1; with --quick: runs/figure1_quick)")
+    parser.add_argument("--quick", action="store_true",
+                        help="smoke test: 512 images, one cell, 30 steps (not evidence)")
+    parser.add_argument("--dataset", choices=["shapes", "cifar10"], default=None,
+                        help="shapes: generated, offline (default); cifar10: the paper's (downloads)")
+    parser.add_argument("--arms", nargs="+", default=None,
+                        help="only these arms, e.g. relu-cuda-convnet-raw (processes given disjoint "
+                        "arms can share one --output)")
+    parser.add_argument("--train-images", type=int, default=None)
+    parser.add_argument("--threshold", type=float, default=None, help="training error to reach")
+    parser.add_argument("--budget-steps", type=int, default=None)
+    parser.add_argument("--tables-only", action="store_true",
+                        help="train nothing: write the tables from the runs finished so far")
+    parser.set_defaults(func=_run_figure1)
+    return parser
