@@ -46,10 +46,19 @@ def select_from_argv(argv: list[str]) -> None:
     """Set ``KERAS_BACKEND`` from ``--backend NAME`` before Keras is imported.
 
     Only a known, installed backend is set; anything else is left for ``check_active`` (called by
-    the command) to report as one line."""
+    the command) to report as one line. Without ``--backend`` and ``KERAS_BACKEND``, on a machine
+    without TensorFlow, jax (else torch) is chosen, so ``python -m alexnet_keras`` starts there."""
     name = backend_from_argv(argv)
-    if name in BACKENDS and installed(name) and "keras" not in sys.modules:
+    if "keras" in sys.modules:
+        return
+    if name in BACKENDS and installed(name):
         os.environ["KERAS_BACKEND"] = name
+    elif name is None and "KERAS_BACKEND" not in os.environ and not installed("tensorflow"):
+        # Keras' default backend is missing (a JAX or PyTorch GPU machine): take one that is there.
+        for other in ("jax", "torch"):
+            if installed(other):
+                os.environ["KERAS_BACKEND"] = other
+                break
 
 
 def active() -> str:
