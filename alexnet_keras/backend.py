@@ -39,7 +39,11 @@ def launched_as_command() -> bool:
 
 
 def installed(name: str) -> bool:
-    return importlib.util.find_spec(name) is not None
+    """Whether ``import name`` can find the package (imports nothing; a broken one counts as missing)."""
+    try:
+        return importlib.util.find_spec(name) is not None
+    except ImportError:
+        return False
 
 
 def select_from_argv(argv: list[str]) -> None:

@@ -185,3 +185,48 @@ def test_what_jax_lacks_is_refused_in_one_line(tmp_path):
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "TF_CONFIG" in lines[0] and "--backend tensorflow" in lines[0], lines
     assert not (tmp_path / "x").exists()  # refused before the first write
+
+
+_BLOCK_TENSORFLOW = '''
+# TensorFlow is hidden as if not installed: the path finder (the meta_path entry that finds
+# site-packages) finds nothing for it, so importlib.util.find_spec returns None and import fails.
+import importlib.machinery
+
+_find_spec = importlib.machinery.PathFinder.find_spec.__func__
+
+
+def _hidden(cls, name, path=None, target=None):
+    if name.split(".")[0] in ("tensorflow", "tensorflow_datasets", "tf_keras"):
+        return None
+    return _find_spec(cls, name, path, target)
+
+
+importlib.machinery.PathFinder.find_spec = classmethod(_hidden)
+'''
+
+
+@pytest.mark.slow
+def test_package_and_bench_train_run_without_tensorflow(tmp_path):
+    """A GPU machine with JAX and PyTorch but no TensorFlow: every Python process started here
+    (the bench's contenders too) imports a ``sitecustomize`` that makes ``import tensorflow`` fail."""
+    (tmp_path / "sitecustomize.py").write_text(_BLOCK_TENSORFLOW)
+    env = dict(PYTHONPATH=str(tmp_path) + os.pathsep + ROOT)
+    check = ("import importlib.util, alexnet_keras, alexnet_keras.model, keras\n"
+             "try:\n    import tensorflow\nexcept ModuleNotFoundError:\n    print('blocked')\n"
+             "model = alexnet_keras.small_convnet()\n"
+             "print(keras.backend.backend(), model.count_params() > 0)\n")
+    imported = _run([sys.executable, "-c", check], KERAS_BACKEND="jax", **env)
+    assert imported.stdout.split() == ["blocked", "jax", "True"], imported.stdout
+    # The command without --backend or KERAS_BACKEND takes the installed jax, not the missing default.
+    summary = _run([sys.executable, "-m", "alexnet_keras", "summary", "--image-size", "67",
+                    "--classes", "10"], **env)
+    assert "AlexNet, variant 'paper', 67x67x3 input, 10 classes" in summary.stdout
+    backends = ["jax"] + (["torch"] if importlib.util.find_spec("torch") else [])
+    bench = _run([sys.executable, "-m", "alexnet_keras", "bench", "train", "--backend", *backends,
+                  "--batch-size", "2", "--image-size", "67", "--num-classes", "10", "--steps", "1",
+                  "--warmup", "1", "--repeats", "1", "--matmul-size", "64", "--xla", "default",
+                  "--no-torch-compile"], **env)
+    rows = [line for line in bench.stdout.splitlines() if line.startswith("bench_train ")]
+    assert len(rows) == len(backends) + (1 if "torch" in backends else 0), bench.stdout
+    assert 'setting="XLA on"' in rows[0] and "default=1" in rows[0]  # jax: jit by default
+    assert bench.stdout.strip().splitlines()[-1].startswith("images_per_second=")

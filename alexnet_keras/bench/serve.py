@@ -38,8 +38,10 @@ def device_name() -> str:
     """The accelerator's name on this backend, or ``cpu (N cores)``."""
     import keras
 
-    backend, kind = keras.backend.backend(), keras.distribution.list_devices()[0]
-    if not kind.lower().startswith("cpu"):
+    from alexnet_keras.training.fit import device_kind
+
+    backend = keras.backend.backend()
+    if device_kind() != "cpu":
         if backend == "jax":
             import jax
 

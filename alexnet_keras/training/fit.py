@@ -89,6 +89,10 @@ def device_kind() -> str:
     """``"gpu"``, ``"tpu"`` or ``"cpu"``: the devices Keras trains on."""
     import keras
 
+    if keras.backend.backend() == "torch":  # keras.distribution has no torch implementation
+        import torch
+
+        return "gpu" if torch.cuda.is_available() else "cpu"
     return keras.distribution.list_devices()[0].split(":")[0].lower()
 
 
