@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml constraints.txt
 		rm -rf $(VENV); echo "Creating $(VENV)/ with $$python"; \
 		"$$python" -m venv $(VENV) || { rm -rf $(VENV); exit 1; }; \
 	fi
-	$(PY) -m pip install -c constraints.txt -e ".[dev,torch]"
+	$(PY) -m pip install -c constraints.txt -e ".[dev,torch,jax]"
 	touch $(STAMP)
 
 demo: $(STAMP)

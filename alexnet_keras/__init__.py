@@ -5,9 +5,19 @@ Three parts, imported one way (cli -> training -> data, model):
 ``alexnet_keras.training`` (the recipe, ``fit``, evaluation). Importing this package builds nothing
 and touches neither the network nor a GPU; it registers every custom object a checkpoint holds, so
 ``keras.models.load_model`` works after ``import alexnet_keras``.
+
+Run as a command (``python -m alexnet_keras ... --backend jax``), the package reads ``--backend``
+before it imports Keras, since Keras fixes its backend at its first import (``alexnet_keras.backend``).
 """
 
-from alexnet_keras.model import (
+from alexnet_keras import backend as _backend
+
+if _backend.launched_as_command():
+    import sys as _sys
+
+    _backend.select_from_argv(_sys.argv[1:])
+
+from alexnet_keras.model import (  # noqa: E402 (after the backend is chosen)
     VARIANTS,
     LocalResponseNormalization,
     TowerConv2D,
@@ -19,8 +29,8 @@ from alexnet_keras.model import (
     preprocess_input,
     small_convnet,
 )
-from alexnet_keras.training.metrics import TopKError
-from alexnet_keras.training.optimizer import PaperSGD
+from alexnet_keras.training.metrics import TopKError  # noqa: E402
+from alexnet_keras.training.optimizer import PaperSGD  # noqa: E402
 
 __version__ = "0.1.0"
 

@@ -1,6 +1,8 @@
 """`python -m alexnet_keras bench train` and the PyTorch reference it runs (no timing assertions)."""
 
+import importlib.util
 import json
+import os
 import re
 import subprocess
 import sys
@@ -13,9 +15,20 @@ TINY = ["--batch-size", "2", "--image-size", "67", "--num-classes", "10", "--ste
         "--warmup", "1", "--repeats", "1", "--matmul-size", "128", "--threads", "2"]
 
 
+def _bench_lines(stdout: str) -> list[dict]:
+    """The machine-readable ``bench_train key=value ...`` lines as dicts."""
+    rows = []
+    for line in stdout.splitlines():
+        if line.startswith("bench_train "):
+            pairs = re.findall(r'(\w+)=("[^"]*"|\S+)', line)
+            rows.append({key: value.strip('"') for key, value in pairs})
+    return rows
+
+
 def test_bench_train_ends_with_images_per_second():
+    backends = ["tensorflow"] + (["jax"] if importlib.util.find_spec("jax") else [])
     result = subprocess.run(
-        [sys.executable, "-m", "alexnet_keras", "bench", "train", *TINY],
+        [sys.executable, "-m", "alexnet_keras", "bench", "train", *TINY, "--backend", *backends],
         capture_output=True, text=True, timeout=600, cwd=ROOT,
     )
     assert result.returncode == 0, result.stderr[-3000:]
@@ -24,13 +37,22 @@ def test_bench_train_ends_with_images_per_second():
     assert match, lines[-5:]
     assert float(match.group(1)) > 0
     out = result.stdout
-    assert "XLA off" in out and "XLA on" in out and "GFLOP/s" in out and "batch 2" in out
-    try:
-        import torch  # noqa: F401
-    except ImportError:
+    assert "GFLOP/s" in out and "batch 2" in out
+    rows = _bench_lines(out)
+    keras_rows = [row for row in rows if row["framework"].startswith("keras")]
+    # each backend, XLA off and on, in its own process; exactly one default setting per backend
+    assert sorted((row["framework"].split()[3], row["setting"]) for row in keras_rows) == sorted(
+        (backend, f"XLA {xla}") for backend in backends for xla in ("off", "on"))
+    for backend in backends:
+        assert sum(row["default"] == "1" for row in keras_rows if f" on {backend} " in
+                   row["framework"]) == 1, backend
+    assert all(row["device"] == f"cpu ({os.cpu_count()} cores)" for row in rows)
+    assert all(float(row["images_per_second"]) > 0 and row["batch_size"] == "2" for row in rows)
+    if importlib.util.find_spec("torch") is None:
         return
-    assert "torch" in out and "x\n" in out  # the PyTorch lines and the Keras/PyTorch ratios
-    assert "torch.compile, float32" in out and "/ torch torch.compile" in out
+    settings = [row["setting"] for row in rows if row["framework"].startswith("torch")]
+    assert settings == ["eager, float32", "torch.compile step, float32"]
+    assert "/ torch 2" in out and "x\n" in out  # the Keras/PyTorch ratios
 
 
 def test_bench_profile_has_a_row_per_paper_layer_and_ends_with_the_total(tmp_path):

@@ -21,15 +21,16 @@ PACKAGE = ROOT / "alexnet_keras"
 
 # The wing each module belongs to, and the wings it may import from.
 ALLOWED = {
-    "model": {"model", "checks"},
-    "data": {"data", "model", "checks"},
-    "training": {"training", "data", "model", "checks", "plots"},  # plots: the run's curves PNG
+    "model": {"model", "checks", "backend"},
+    "data": {"data", "model", "checks", "backend"},
+    "training": {"training", "data", "model", "checks", "plots", "backend"},  # plots: the run's curves PNG
     "checks": set(),
-    "plots": {"plots", "model", "data", "checks"},
-    "experiments": {"experiments", "model", "data", "training", "plots", "checks"},
-    "ablation": {"ablation", "model", "data", "training", "plots", "experiments", "checks"},
-    "bench": {"bench", "model", "data", "training", "checks"},
-    "cli": {"cli", "model", "data", "training", "bench", "checks", "plots", "ablation"},
+    "backend": set(),  # which Keras backend: imports nothing of the package
+    "plots": {"plots", "model", "data", "checks", "backend"},
+    "experiments": {"experiments", "model", "data", "training", "plots", "checks", "backend"},
+    "ablation": {"ablation", "model", "data", "training", "plots", "experiments", "checks", "backend"},
+    "bench": {"bench", "model", "data", "training", "checks", "backend"},
+    "cli": {"cli", "model", "data", "training", "bench", "checks", "plots", "ablation", "backend"},
 }
 
 

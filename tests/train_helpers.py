@@ -3,7 +3,11 @@ trains with them in a subprocess (resume, mirrored and multi-worker tests).
 
     python tests/train_helpers.py OUTPUT [--epochs N] [--strategy S] [--cpus K] [--weights FILE]
         [--lr X] [--nan] [--devices a,b] [--global-batch N] [--losses FILE] [--kill-at E:S]
-        [--no-compat-fixes]
+        [--no-compat-fixes] [--backend jax [--jax-devices N]]
+
+With ``--backend jax`` the model trains on Keras' JAX backend (the data stays tf.data);
+``--jax-devices N`` splits the CPU into N XLA devices and trains data parallel over them
+(``keras.distribution.DataParallel``). Both must be set before Keras and JAX are imported.
 """
 
 from __future__ import annotations
@@ -118,6 +122,13 @@ class StepMarker:
         return _Marker()
 
 
+def _variable_devices(model) -> str:
+    """`` variable_devices=N``: the devices a JAX model's first kernel lives on ('' on TensorFlow)."""
+    value = model.trainable_variables[0].value
+    sharding = getattr(value, "sharding", None)
+    return f" variable_devices={len(sharding.device_set)}" if sharding is not None else ""
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("output")
@@ -136,11 +147,23 @@ def main(argv=None) -> int:
     parser.add_argument("--kill-at", default=None, help="EPOCH:STEP: SIGKILL after that step")
     parser.add_argument("--no-compat-fixes", action="store_true",
                         help="train without keras_compat.multi_worker_fixes")
+    parser.add_argument("--backend", default=None, help="KERAS_BACKEND for this process")
+    parser.add_argument("--jax-devices", type=int, default=0,
+                        help="with --backend jax: N CPU devices, data parallel over them")
     args = parser.parse_args(argv)
+    if args.backend:
+        os.environ["KERAS_BACKEND"] = args.backend
+    if args.jax_devices:
+        os.environ["XLA_FLAGS"] = f"--xla_force_host_platform_device_count={args.jax_devices}"
+        os.environ["JAX_PLATFORMS"] = "cpu"
 
     import tensorflow as tf
 
     strategy = None
+    if args.jax_devices > 1:
+        from alexnet_keras.training.keras_distribution import make_distribution
+
+        strategy = make_distribution("mirrored")
     if args.cpus > 1:
         cpu = tf.config.list_physical_devices("CPU")[0]
         tf.config.set_logical_device_configuration(
@@ -185,7 +208,8 @@ def main(argv=None) -> int:
     if args.weights:
         np.savez(args.weights, *[np.asarray(w) for w in result.model.get_weights()])
     print(f"DONE status={result.status} initial_epoch={result.initial_epoch} "
-          f"replicas={result.replicas} global_batch={result.global_batch_size}")
+          f"replicas={result.replicas} global_batch={result.global_batch_size} "
+          f"backend={result.config.backend}{_variable_devices(result.model)}")
     return 0
 
 

@@ -12,10 +12,13 @@ import os
 import warnings
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 from alexnet_keras.checks import check_choice
 from alexnet_keras.data import offline
-from alexnet_keras.data.folder import load_folder
-from alexnet_keras.data.source import Source, load_tfds
+
+if TYPE_CHECKING:
+    from alexnet_keras.data.source import Source
 
 NAMES = ("offline", "imagenet2012", "imagenette", "cifar10", "folder")
 SPLITS = ("train", "validation")
@@ -47,6 +50,8 @@ def load(name: str = "offline", split: str = "train", *, data_dir: str | os.Path
     """
     check_choice("data set name", name, NAMES)
     check_choice("split", split, SPLITS)
+    from alexnet_keras.data.folder import load_folder  # TensorFlow: imported when data is read
+    from alexnet_keras.data.source import load_tfds
     if name == "offline":
         root = offline.generate_offline(Path(data_dir) / "offline" if data_dir else None)
         source = load_folder(root / split, skip_corrupt=skip_corrupt,

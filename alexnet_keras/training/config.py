@@ -18,6 +18,7 @@ from alexnet_keras.model.layers import TOWER_IMPLEMENTATIONS
 from alexnet_keras.training.distribute import LR_SCALINGS, STRATEGIES
 from alexnet_keras.training.optimizer import SCHEDULES, WEIGHT_DECAY_MODES
 
+TRAIN_BACKENDS = ("auto", "tensorflow", "jax")  # keras.distribution's data parallelism is JAX's
 PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
 VERBOSITIES = ("auto", 0, 1, 2)  # keras.Model.fit(verbose=)
 
@@ -102,7 +103,12 @@ class TrainConfig:
     warmup_epochs: int = option(5, "warm-up epochs of the cosine schedule", check=AT_LEAST_0)
     # run
     seed: int = option(0, "random seed (initialisation, data order, augmentation)", check=AT_LEAST_0)
-    strategy: str = option("auto", "tf.distribute strategy", choices=STRATEGIES)
+    backend: str = option("auto", "Keras backend of the model and optimiser: auto (KERAS_BACKEND, "
+                          "else tensorflow), tensorflow or jax; the input stays tf.data",
+                          choices=TRAIN_BACKENDS)
+    strategy: str = option("auto", "tf.distribute strategy (jax: auto and mirrored are "
+                           "keras.distribution.DataParallel over the local devices)",
+                           choices=STRATEGIES)
     mixed_precision: str = option("float32", "Keras dtype policy", choices=PRECISIONS)
     xla: bool | None = option(None, "compile the training step with XLA (default: on without a "
                               "distribution strategy)")
@@ -177,11 +183,12 @@ DEMO = dict(
 )
 
 
-# Fields a resumed run may change: where and how it runs, not what it computes. ``fit`` records each
+# Fields a resumed run may change: where and how it runs, not what it computes (weights are
+# backend-neutral: a run started on one backend continues on another). ``fit`` records each
 # change in config.json's "resumes" list; a resume that changes any other field is refused (that is
 # another run: another --output, or --restart). ``epochs`` may grow to continue a finished run;
 # under the cosine schedule that stretches the rest of the decay over the new length.
 RESUMABLE_FIELDS = frozenset({
-    "epochs", "strategy", "tpu_address", "xla", "deterministic", "verbose", "tensorboard", "cache",
-    "data_dir", "manual_dir", "data_path", "skip_corrupt", "output", "restart",
+    "epochs", "backend", "strategy", "tpu_address", "xla", "deterministic", "verbose", "tensorboard",
+    "cache", "data_dir", "manual_dir", "data_path", "skip_corrupt", "output", "restart",
 })

@@ -16,6 +16,8 @@ where 128 is the paper's batch (Section 5). ``lr_scaling="none"`` turns the rule
 
 from __future__ import annotations
 
+import os
+
 from alexnet_keras.checks import check_choice
 
 STRATEGIES = ("auto", "default", "mirrored", "multi_worker", "tpu")
@@ -25,7 +27,9 @@ PAPER_BATCH_SIZE = 128
 
 def _cluster():
     """TF_CONFIG read by TensorFlow's own ``TFConfigClusterResolver``: (cluster jobs, task type,
-    task index); ``({}, None, None)`` without TF_CONFIG."""
+    task index); ``({}, None, None)`` without TF_CONFIG (then TensorFlow is not imported)."""
+    if not os.environ.get("TF_CONFIG"):
+        return {}, None, None
     import tensorflow as tf
 
     resolver = tf.distribute.cluster_resolver.TFConfigClusterResolver()

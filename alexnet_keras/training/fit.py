@@ -20,13 +20,23 @@ import sys
 import time
 from typing import Callable
 
+from alexnet_keras.backend import check_active, require_tensorflow
 from alexnet_keras.plots import plot_history, read_csv_log
 from alexnet_keras.training import distribute, run_folder
 from alexnet_keras.training.callbacks import epoch_callbacks, stateful_callbacks
 from alexnet_keras.training.backup import TrainingStateBackup
 from alexnet_keras.training.config import TrainConfig
+from alexnet_keras.training.inputs import _default_datasets, _default_model, _image_size  # noqa: F401
 from alexnet_keras.training.keras_compat import multi_worker_fixes
+from alexnet_keras.training.keras_distribution import fit_scope, in_distribution, make_distribution
 from alexnet_keras.training.optimizer import build_optimizer, learning_rate_schedule
+
+
+# TensorFlow's XLA default on one device, by device kind. CPU: off, faster in bench train on both
+# AVX-512 machines of benchmarks/RESULTS.md (1.10-1.18x on 2026-12-02, 1.20x on 2026-12-04); on
+# the older AVX2 machine XLA on was faster, so `train --xla` is worth a try there. GPU and TPU: on,
+# as XLA is what they are tuned for (not measured here: the borrowed GPU has no TensorFlow).
+TF_XLA_DEFAULT = {"cpu": False, "gpu": True, "tpu": True}
 
 
 class TrainingInterrupted(KeyboardInterrupt):
@@ -55,86 +65,35 @@ class TrainResult:
     message: str = ""
 
 
-# --------------------------------------------------------------------------------------------- data
-
-
-def _default_datasets(config: TrainConfig, start_epoch: int, global_batch: int):
-    """Training stream (infinite, starting at ``start_epoch``), steps per epoch, validation data and
-    number of classes, from ``alexnet_keras.data`` and ``alexnet_keras.augment``."""
-    from alexnet_keras import data
-    from alexnet_keras.data import augment
-
-    image_size = _image_size(config)
-    where = dict(data_dir=config.data_dir, manual_dir=config.manual_dir, path=config.data_path,
-                 skip_corrupt=config.skip_corrupt)
-    lighting = {}
-    if config.prepared:  # the 256x256 shards of `prepare` (Section 2), same pipelines
-        from alexnet_keras.data.prepared import load_prepared, prepared_info
-
-        load = lambda split: load_prepared(config.prepared, split)  # noqa: E731
-        # Section 4.1: the lighting follows the PCA of this training set's own RGB values, which
-        # prepare recorded. The mean stays the per-channel default that evaluate and predict
-        # subtract too (preprocess_input(mode="paper")).
-        info = prepared_info(config.prepared)
-        lighting = dict(eigenvalues=info.eigenvalues_unit_scale, eigenvectors=info.eigenvectors)
-    else:
-        load = lambda split: data.load(config.dataset, split, **where)  # noqa: E731
-    train = load("train")
-    source, num_examples = train, train.num_examples  # a Source: file lists shuffle cheaply
-    steps = distribute.steps_per_epoch(num_examples, global_batch)
-    if config.steps_per_epoch and config.steps_per_epoch < steps:
-        # An "epoch" becomes a pass over the first steps x batch examples, so that epochs stay
-        # aligned with the data stream (resuming relies on it).
-        steps = config.steps_per_epoch
-        num_examples = steps * global_batch
-        source = train.dataset.take(num_examples)
-    train_ds = augment.training_pipeline(
-        source, batch_size=global_batch, image_size=image_size, seed=config.seed,
-        start_epoch=start_epoch, num_examples=num_examples, cache=config.cache,
-        random_crops=config.random_crops, flip=config.flip, lighting_std=config.lighting_std,
-        **lighting,
-    )
-    validation = load("validation")
-    val_ds = augment.evaluation_pipeline(
-        validation, batch_size=global_batch, image_size=image_size, cache=config.cache
-    )
-    return train_ds, steps, val_ds, len(train.class_names)
-
-
-def _image_size(config: TrainConfig) -> int:
-    if config.image_size:
-        return config.image_size
-    return 224 if config.variant == "torchvision" else 227
-
-
-def _default_model(config: TrainConfig, num_classes: int):
-    from alexnet_keras.model.architecture import alexnet
-
-    size = _image_size(config)
-    return alexnet(
-        config.variant, classes=num_classes, input_shape=(size, size, 3),
-        activation=config.activation, normalization=config.normalization,
-        initializer=config.initializer, dropout=config.dropout,
-        overlapping_pooling=config.overlapping_pooling,
-        tower_implementation=config.tower_implementation,
-    )
-
-
 # ---------------------------------------------------------------------------------------------- fit
 
 
-def xla_enabled(xla: bool | None, distributed: bool) -> bool:
+def xla_enabled(xla: bool | None, distributed: bool, *, backend: str = "tensorflow",
+                device: str = "cpu") -> bool:
     """Whether the training step is compiled with XLA (``jit_compile``).
 
-    ``xla`` when it is given. By default (``None``) XLA is on when training runs on one device
-    without a ``tf.distribute`` strategy: ``bench train`` measured the paper model 1.16x faster
-    with it on an AVX-512 2-core CPU and 1.76x on an AVX2 one (benchmarks/RESULTS.md). Under a strategy
-    (MirroredStrategy, MultiWorkerMirroredStrategy, TPU) it is off by default, as Keras itself
-    leaves it there; ``--xla`` turns it on.
+    ``xla`` when it is given. By default (``None``), the faster setting measured for the backend and
+    the device (``bench train``, benchmarks/RESULTS.md): on jax, always on (without ``jax.jit``
+    every operation is dispatched one by one); on tensorflow, ``TF_XLA_DEFAULT[device]`` on one
+    device, and off under a ``tf.distribute`` strategy (MirroredStrategy, MultiWorkerMirroredStrategy,
+    TPU), as Keras itself leaves it there; ``--xla`` turns it on.
     """
     if xla is not None:
         return bool(xla)
-    return not distributed
+    if backend == "jax":
+        return True
+    return not distributed and TF_XLA_DEFAULT.get(device, True)
+
+
+def device_kind() -> str:
+    """``"gpu"``, ``"tpu"`` or ``"cpu"``: the devices Keras trains on."""
+    import keras
+
+    if keras.backend.backend() == "torch":  # keras.distribution has no torch implementation
+        import torch
+
+        return "gpu" if torch.cuda.is_available() else "cpu"
+    return keras.distribution.list_devices()[0].split(":")[0].lower()
 
 
 def compile_model(model, config: TrainConfig, learning_rate: float, steps_per_epoch: int):
@@ -144,7 +103,6 @@ def compile_model(model, config: TrainConfig, learning_rate: float, steps_per_ep
     setting (``xla_enabled``). Returns the learning rate or schedule the optimiser follows.
     """
     import keras
-    import tensorflow as tf
 
     from alexnet_keras.training.metrics import TopKError
 
@@ -161,9 +119,21 @@ def compile_model(model, config: TrainConfig, learning_rate: float, steps_per_ep
         optimizer=optimizer,
         loss=keras.losses.SparseCategoricalCrossentropy(),  # the model ends in softmax
         metrics=[TopKError(1), TopKError(5)],
-        jit_compile=xla_enabled(config.xla, distributed=tf.distribute.has_strategy()),
+        jit_compile=xla_enabled(config.xla, distributed=_distributed(), backend=keras.backend.backend(),
+                                device=device_kind()),
     )
     return rate
+
+
+def _distributed() -> bool:
+    """True inside a ``tf.distribute`` strategy's scope (tensorflow) or a ``keras.distribution`` one."""
+    import keras
+
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        return tf.distribute.has_strategy()
+    return in_distribution()
 
 
 def progress_verbosity(verbose) -> int:
@@ -191,7 +161,11 @@ class _Run:
 def _plan(config: TrainConfig, strategy) -> _Run:
     run_folder.check_output(config.output)
     if strategy is None:  # first: multi-worker strategies must exist before any other op
-        strategy = distribute.make_strategy(config.strategy, tpu=config.tpu_address)
+        if config.backend == "tensorflow":
+            strategy = distribute.make_strategy(config.strategy, tpu=config.tpu_address)
+        else:
+            strategy = make_distribution(config.strategy, backend=config.backend,
+                                         tpu=config.tpu_address)
     replicas = strategy.num_replicas_in_sync
     global_batch = distribute.global_batch_size(
         replicas, batch_size=config.batch_size, global_batch=config.global_batch_size
@@ -208,6 +182,16 @@ def _plan(config: TrainConfig, strategy) -> _Run:
     if chief and plan.message:
         print(plan.message)
     return _Run(strategy, replicas, global_batch, learning_rate, paths, chief, backups, plan)
+
+
+def _on_backend(config: TrainConfig) -> TrainConfig:
+    """``config`` with ``backend`` the one Keras runs (``"auto"`` resolved); ``ValueError`` when
+    Keras runs another, or one the trainer does not support."""
+    running = check_active(config.backend)
+    if running not in ("tensorflow", "jax"):
+        raise ValueError(f"train runs on the tensorflow or jax backend, not {running!r}: "
+                         f"use --backend jax or --backend tensorflow (or KERAS_BACKEND)")
+    return config if config.backend == running else dataclasses.replace(config, backend=running)
 
 
 def _result(config, run: _Run, started: float, **values) -> TrainResult:
@@ -233,8 +217,8 @@ def _recorded(config, run: _Run, started: float) -> TrainResult:
 def _data(config: TrainConfig, run: _Run, datasets: Callable | None):
     """The training stream at the plan's epoch, steps per epoch, validation data, classes."""
     import keras
-    import tensorflow as tf
 
+    tf = require_tensorflow("train")  # the input pipeline is tf.data on every backend
     # The data stream is built before the global seed is set: its randomness comes from
     # (config.seed, epoch) alone, whatever seed an earlier run in this process left behind.
     tf.random.set_seed(None)
@@ -283,6 +267,7 @@ def fit(
         TrainingInterrupted: Ctrl-C; the message says how to resume.
     """
     started = time.perf_counter()
+    config = _on_backend(config)
     run = _plan(config, strategy)
     if run.plan.complete:
         return _recorded(config, run, started)
@@ -304,7 +289,7 @@ def fit(
             config, run.paths, chief=run.chief, start_epoch=run.plan.start_epoch, rate=rate,
             stateful=stateful, backup=backup, extra=callbacks,
         )
-        with multi_worker_fixes(model, run.strategy):
+        with multi_worker_fixes(model, run.strategy), fit_scope(run.strategy):
             try:
                 model.fit(
                     train_ds, epochs=config.epochs, initial_epoch=run.plan.start_epoch,
