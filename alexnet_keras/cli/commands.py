@@ -77,7 +77,7 @@ def add_evaluate_command(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("--preprocessing", default=None, choices=["paper", "torch"],
                         help="preprocess_input mode (default: torch with --weights, else paper)")
     parser.add_argument("--dataset", default="imagenet2012")
-    parser.add_argument("--split", default="validation", choices=["train", "validation"])
+    parser.add_argument("--split", default="validation", choices=["train", "validation", "test"])
     parser.add_argument("--data-dir", default=None)
     parser.add_argument("--data-path", default=None, help="the image folder of --dataset folder")
     parser.add_argument("--skip-corrupt", action="store_true", help="leave unreadable images out")
