@@ -33,6 +33,7 @@ TEST_SPLIT, TEST_PER_CLASS = "test", 500
 # Bump when the drawing changes, so that sets on disk from an older drawing are regenerated.
 GENERATOR_VERSION = 1
 MANIFEST = "MANIFEST.json"
+TEST_MANIFEST = "MANIFEST.test.json"  # beside MANIFEST: the test split's settings
 
 
 def _polygon(name: str) -> list[np.ndarray]:
@@ -243,20 +244,21 @@ def generate_offline_test(root: str | os.PathLike | None = None, *, per_class: i
     main = _read_manifest(root / MANIFEST)
     settings = {**main, "split": TEST_SPLIT, "per_class": per_class}
     target = root / TEST_SPLIT
-    if _read_manifest(target / MANIFEST) == settings:
+    if _read_manifest(root / TEST_MANIFEST) == settings and target.is_dir():
         return target
     staging = Path(tempfile.mkdtemp(prefix=".offline-test-", dir=root.parent))
     try:
         _draw_split(staging, TEST_SPLIT, per_class, seed=main["seed"],
                     image_size=tuple(main["image_size"]), num_classes=main["num_classes"],
                     quality=main["quality"])
-        (staging / MANIFEST).write_text(json.dumps(settings, indent=1))
+        (root / TEST_MANIFEST).unlink(missing_ok=True)
         shutil.rmtree(target, ignore_errors=True)  # a test split of other settings, ours
         try:
             staging.rename(target)
         except OSError:
-            if _read_manifest(target / MANIFEST) != settings:
+            if _read_manifest(root / TEST_MANIFEST) != settings:
                 raise
+        (root / TEST_MANIFEST).write_text(json.dumps(settings, indent=1))
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return target
@@ -275,7 +277,7 @@ def _foreign_files(root: Path) -> list[Path]:
     ``<split>/<class>/<class>_NNNN.jpg`` images)."""
     ours = re.compile(r"(train|validation|test)/([a-z]+)/\2_\d{4}\.jpg")
     return [p for p in sorted(root.rglob("*"))
-            if not p.is_dir() and p.relative_to(root).as_posix() not in (MANIFEST, f"test/{MANIFEST}")
+            if not p.is_dir() and p.relative_to(root).as_posix() not in (MANIFEST, TEST_MANIFEST)
             and not ours.fullmatch(p.relative_to(root).as_posix())]
 
 
