@@ -11,7 +11,7 @@ from scipy import stats
 from alexnet_keras.ablation import measures
 from alexnet_keras import cli
 from alexnet_keras.ablation import protocol as ablations
-from alexnet_keras.ablation.report import format_table, read_results, summarize
+from alexnet_keras.ablation.report import read_results
 from alexnet_keras.training.config import TrainConfig
 
 
@@ -35,27 +35,86 @@ def test_welch_comparison_with_one_seed_gives_a_difference_but_no_interval():
         measures.welch_comparison([], [0.5])
 
 
-def test_summary_compares_each_arms_treatment_with_its_control():
-    arm = ablations.Arm("pooling", {"3/2": {}, "2/2": {"overlapping_pooling": False}}, "3/2", "2/2", "paper")
-    rows = [{"arm": "pooling", "setting": s, "seed": i, measures.VALUE: v}
-            for s, values in (("3/2", (0.30, 0.32, 0.34)), ("2/2", (0.40, 0.41, 0.42)))
-            for i, v in enumerate(values)]
-    summary, comparisons = summarize(rows, [arm])
-    assert [s["seeds"] for s in summary] == [3, 3]
-    assert summary[0][f"mean_{measures.VALUE}"] == pytest.approx(0.32)
-    assert summary[0][f"std_{measures.VALUE}"] == pytest.approx(0.02)
-    assert comparisons[0]["difference"] == pytest.approx(-0.09)
-    assert comparisons[0]["low"] < -0.09 < comparisons[0]["high"] < 0
-    assert "-0.090" in format_table(comparisons)
+def test_paired_comparison_is_the_t_interval_of_the_per_seed_differences():
+    from alexnet_keras.ablation import stats as ablation_stats
+
+    treatment, control = [0.30, 0.41, 0.52, 0.35, 0.48], [0.32, 0.44, 0.53, 0.38, 0.50]
+    d = np.subtract(treatment, control)  # the seeds' own noise cancels: sd of d, not of each side
+    result = ablation_stats.paired_comparison(treatment, control)
+    se, t = d.std(ddof=1) / math.sqrt(5), stats.t.ppf(0.975, 4)
+    assert result["pairs"] == 5 and result["difference"] == pytest.approx(d.mean())
+    assert (result["low"], result["high"]) == pytest.approx((d.mean() - t * se, d.mean() + t * se))
+    assert result["p_value"] == pytest.approx(2 * stats.t.sf(abs(d.mean()) / se, 4))
+    assert result["mde"] == pytest.approx((t + stats.t.ppf(0.8, 4)) * se)
+    unpaired = measures.welch_comparison(treatment, control)
+    assert unpaired["high"] - unpaired["low"] > 10 * (result["high"] - result["low"])
+    with pytest.raises(ValueError, match="same seeds"):
+        ablation_stats.paired_comparison([0.3, 0.4], [0.3])
+
+
+def test_holm_adjusts_step_down_and_keeps_nan_out_of_the_family():
+    from alexnet_keras.ablation import stats as ablation_stats
+
+    # sorted 0.01, 0.03, 0.04 in a family of 3: 3 x 0.01, max(0.03, 2 x 0.03), max(0.06, 1 x 0.04)
+    adjusted = ablation_stats.holm([0.04, 0.01, math.nan, 0.03])
+    assert adjusted[1] == pytest.approx(0.03) and adjusted[3] == pytest.approx(0.06)
+    assert adjusted[0] == pytest.approx(0.06) and math.isnan(adjusted[2])
+    assert ablation_stats.holm([0.6, 0.7]) == pytest.approx([1.0, 1.0])
+
+
+def test_bootstrap_over_seeds_and_images_widens_with_either_noise():
+    from alexnet_keras.ablation import stats as ablation_stats
+
+    rng = np.random.default_rng(0)
+    control = rng.random((5, 2000)) < 0.4
+    better = control & (rng.random((5, 2000)) > 0.25)  # fixes a quarter of its errors: -10 points
+    result = ablation_stats.bootstrap_difference(better, control, draws=500)
+    assert result["boot_low"] < result["difference"] < result["boot_high"] < 0
+    few = ablation_stats.bootstrap_difference(better[:, :200], control[:, :200], draws=500)
+    assert few["boot_high"] - few["boot_low"] > 2 * (result["boot_high"] - result["boot_low"])
+
+
+def test_censored_runs_count_as_longer_than_the_budget_never_dropped():
+    from alexnet_keras.ablation import stats as ablation_stats
+
+    summary = ablation_stats.censored_summary([38, None, None], budget=320)
+    assert (summary["runs"], summary["reached"], summary["km_median"]) == (3, 1, None)
+    assert summary["restricted_mean"] == pytest.approx((38 + 320 + 320) / 3)
+    assert ablation_stats.censored_summary([10, 30, None, 20], budget=50)["km_median"] == 20
+
+
+def test_compare_pairs_by_seed_applies_holm_and_says_what_each_row_supports():
+    from alexnet_keras.ablation import analysis
+
+    arms = [ablations.Arm("pooling", {"3/2": {}, "2/2": {"overlapping_pooling": False}}, "3/2", "2/2",
+                          "paper", "test_top1_error", -0.004),
+            ablations.Arm("towers", {"paper": {}, "half": {"variant": "half"}}, "paper", "half",
+                          "paper", "test_top1_error", -0.017)]
+    values = {("pooling", "3/2"): (0.30, 0.40, 0.50, 0.35, 0.45),
+              ("pooling", "2/2"): (0.35, 0.46, 0.54, 0.41, 0.50),  # 5 points worse, every seed
+              ("towers", "paper"): (0.30, 0.40, 0.50, 0.35, 0.45),
+              ("towers", "half"): (0.31, 0.38, 0.52, 0.34, 0.47)}
+    rows = [{"arm": a, "setting": s, "seed": seed, "run": s, "test_top1_error": v}
+            for (a, s), vs in values.items() for seed, v in enumerate(vs)]
+    rows.reverse()  # pairing goes by seed, not by row order
+    pooling, towers = analysis.compare(rows, arms)
+    assert list(pooling) == list(analysis.COLUMNS)
+    assert pooling["pairs"] == 5 and pooling["difference"] == pytest.approx(-0.052)
+    assert pooling["p_holm"] == pytest.approx(min(1, 2 * pooling["p_value"]))
+    assert analysis.verdict(pooling).startswith("resolved") and "in the paper's direction" in analysis.verdict(pooling)
+    assert analysis.verdict(towers).startswith("not resolvable here: smallest detectable effect")
+    assert "the paper's -1.7" in analysis.verdict(towers)
 
 
 # -------------------------------------------------------------------------------- definitions
 
 
-def test_converged_is_the_first_epoch_within_one_point_of_the_best():
-    assert measures.epochs_to_converge([0.9, 0.5, 0.305, 0.30, 0.31]) == 3
-    assert measures.epochs_to_converge([0.9, 0.5, 0.32, 0.30]) == 4
-    assert measures.epochs_to_converge([]) is None
+def test_converged_is_censored_until_the_curve_flattens():
+    flat = [0.9, 0.5, 0.315, 0.31, 0.30, 0.32, 0.31, 0.30]  # last 3 average 0.310, the 3 before ~0.31
+    assert measures.epochs_to_converge(flat) == 3  # the first epoch within 2 points of the best
+    falling = [0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2]
+    assert measures.epochs_to_converge(falling) is None  # still learning: longer than the run
+    assert measures.epochs_to_converge([0.3] * 5) is None  # too short to tell
 
 
 def test_plateau_exit_is_the_first_step_below_95_percent_of_ln_classes():
@@ -130,7 +189,7 @@ def test_image_signal_is_the_image_dependent_share_of_each_layer_output():
     model = alexnet("paper", classes=10, input_shape=(67, 67, 3), normalization="lrn")
     rows = {r["layer"]: r for r in measures.image_signal(model, images)}
     assert list(rows) == ["conv1", "conv2", "conv3", "conv4", "conv5", "fc6", "fc7", "fc8"]
-    assert 0 < rows["conv1"]["image_share"] <= 1  # conv1 has no bias: all of it is the image
+    assert 0 < rows["conv1"]["image_share"] <= 1  # conv1's bias starts at 0: all of it is the image
     same = measures.image_signal(model, np.repeat(images[:1], 8, axis=0))
     assert all(r["between_images"] == pytest.approx(0, abs=1e-5) for r in same)
 
@@ -192,21 +251,72 @@ def test_ablation_command_maps_its_flags():
     assert args.func is _run_ablation
 
 
+def test_a_seed_gives_every_arm_the_same_order_crops_flips_and_lighting_draws():
+    from alexnet_keras.training.fit import _default_datasets
+
+    def first_batch(seed, **overrides):
+        config = TrainConfig.demo(image_size=67, cache=False, batch_size=16, steps_per_epoch=1,
+                                  seed=seed, **overrides)
+        images, labels = next(iter(_default_datasets(config, 0, 16)[0]))
+        return images.numpy(), labels.numpy()
+
+    base, labels = first_batch(0)
+    for overrides in ({"overlapping_pooling": False}, {"variant": "half"}, {"dropout": 0.0},
+                      {"normalization": "lrn"}, {"initializer": "paper"}):
+        images, same = first_batch(0, **overrides)
+        np.testing.assert_array_equal(same, labels)
+        np.testing.assert_array_equal(images, base)  # the model's changes leave the data alone
+    unlit, same = first_batch(0, lighting_std=0.0)
+    np.testing.assert_array_equal(same, labels)
+    shift = base - unlit  # lighting adds one RGB offset per image: same crop, same flip
+    np.testing.assert_allclose(shift, shift[:, :1, :1, :] + np.zeros_like(shift), atol=1e-3)
+    assert np.abs(shift).max() > 0.01
+    assert not np.array_equal(first_batch(1)[1], labels)  # another seed, another order
+
+
+def test_offline_test_split_is_large_separate_and_kept_by_the_generator():
+    from alexnet_keras import data
+    from alexnet_keras.data import offline
+
+    test = data.load("offline", "test")
+    assert test.num_examples == 10 * offline.TEST_PER_CLASS >= 5000
+    root = offline.default_root()
+    name = "circle/circle_0000.jpg"
+    assert (root / "test" / name).read_bytes() != (root / "validation" / name).read_bytes()
+    assert offline._foreign_files(root) == []  # the set stays ours: a regeneration may replace it
+    with pytest.raises(ValueError, match="no labelled test split"):
+        data.load("imagenette", "test")
+
+
 @pytest.mark.slow
 def test_quick_protocol_on_one_arm_writes_every_table_and_resumes(tmp_path):
     output, runs = tmp_path / "results", tmp_path / "runs"
     first = ablations.run_protocol(str(output), runs=str(runs), arms=["pooling"], quick=True, log=print)
     assert [(r["setting"], r["seed"], r["epochs"]) for r in first["runs"]] == [
         ("3/2 (base)", 0, 1), ("2/2", 0, 1)]
-    assert first["comparisons"][0]["arm"] == "pooling" and math.isnan(first["comparisons"][0]["low"])
+    assert {"test_top1_error", "validation_top1_error", "epochs"} <= set(first["runs"][0])
+    comparison = first["comparisons"][0]
+    assert comparison["arm"] == "pooling" and comparison["pairs"] == 1 and math.isnan(comparison["low"])
     assert {r["initializer"] for r in first["init"]} == {"paper", "keras", "he"}
-    assert first["ensemble"][0]["model"] == "seed0" and first["figures"][0]["chroma_tower1"] >= 0
+    assert [r["model"] for r in first["ensemble"]][-1] == "ensemble"
+    assert first["figures"][0]["chroma_tower1"] >= 0
     written = read_results(str(output))
-    assert set(written) == {"runs", "summary", "comparisons", "init", "ensemble", "figures", "retrieval"}
+    assert set(written) == {"runs", "summary", "comparisons", "censored", "init", "ensemble",
+                            "figures", "retrieval"}
+    assert list(written["comparisons"][0])[:12] == ["arm", "metric", "treatment", "control", "pairs",
+                                                     "difference", "low", "high", "p_value", "p_holm",
+                                                     "mde", "paper_difference"]
     assert (output / "conv1_kernels.png").exists() and np.load(output / "conv1_kernels.npy").shape == (11, 11, 3, 96)
     assert {r["class"] for r in first["retrieval"]} == set(range(10))
+    from alexnet_keras.ablation.report import read_predictions
+
+    predictions, labels = read_predictions(str(output))
+    assert set(predictions) == {("base", 0), ("overlapping_pooling=False", 0)}
+    assert predictions[("base", 0)].shape == (len(labels), 10) == (32, 10)  # quick: 4 batches of 8
     provenance = json.loads((output / "provenance.json").read_text())
     assert provenance["runs"] == 2 and provenance["training_seconds_recorded"] >= 0
+    assert (provenance["test_images"], provenance["validation_images"], provenance["seeds"]) == (32, 32, 1)
+    assert {"command", "machine", "date", "wall_seconds"} <= set(provenance)
     assert "cores" in provenance["machine"] and "TensorFlow" in provenance["software"]
     again = ablations.run_protocol(str(output), runs=str(runs), arms=["pooling"], quick=True)
     assert again["runs"] == first["runs"]  # read back from the finished run folders

@@ -1,5 +1,6 @@
 """The command line end to end on the generated offline set: `train` then `evaluate`."""
 
+import json
 import os
 import subprocess
 import sys
@@ -28,6 +29,11 @@ def test_train_demo_settings_then_evaluate_centre_and_ten_crops(tmp_path):
         assert (output / name).exists(), name
     assert os.listdir(output / "logs")
     assert f"training curves:  {output / 'training_curves.png'}" in out
+    # the test split, touched after training: the validation-chosen epoch and the last one
+    assert "epoch chosen on validation (1)" in out and "last epoch (1)" in out
+    report = json.loads((output / "test_metrics.json").read_text())
+    assert report["test_images"] == 16 and report["chosen_on"] == "validation top-1 error"
+    assert report["validation_chosen"]["checkpoint"] == "best.keras"
     out = _cli("evaluate", "--checkpoint", str(output / "checkpoints" / "last.keras"),
                "--dataset", "offline", "--batch-size", "4", "--steps", "2", "--json")
     assert "center" in out and "ten_crops" in out

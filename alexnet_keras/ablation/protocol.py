@@ -1,24 +1,32 @@
-"""The paper's claims, measured: one base recipe, one change at a time, several seeds.
+"""The paper's claims, measured: one base recipe, one change at a time, paired seeds.
 
 Each arm of ``ARMS`` changes one thing the paper credits with a gain (LRN and overlapping pooling,
-Sections 3.3-3.4; two towers, 3.2; dropout, 4.2; PCA lighting and random patches, 4.1; ReLU, 3.1;
-the initialisation, 5) against ``base_config()``, trains every setting with ``seeds`` seeds through
-``alexnet_keras.training.fit`` (one folder per run under ``runs``, so an interrupted protocol resumes
-and finished runs are read back), and writes under ``output``:
+Sections 3.3-3.4; two towers, 3.2; dropout, 4.2; PCA lighting and random patches, 4.1; the
+initialisation, 5) against ``base_config()``, the demo's 24-epoch recipe, and trains every setting
+with ``seeds`` seeds through ``alexnet_keras.training.fit`` (one folder per run under ``runs``, so an
+interrupted protocol resumes and finished runs are read back). Seed s means the same data order,
+crops, flips and lighting draws in every arm (``alexnet_keras.data.pipelines``: stateless draws of
+(seed, epoch, position)), so arms are compared per seed. After training, each run's last checkpoint
+is scored once on the offline set's test split (5,000 images; nothing is chosen on it), and its
+per-image softmax is kept. Written under ``output``:
 
-    runs.csv         one row per arm x setting x seed (errors, gap, convergence, seconds per epoch)
-    summary.csv      mean and standard deviation over seeds, per arm and setting
-    comparisons.csv  each arm's claim: treatment - control, Welch's t-test and 95% interval, the paper's figure
-    init.csv         step-0 output std and gradient norm per layer, for each initialisation
-    ensemble.csv     the base recipe's seeds alone and averaged (Section 6)
-    figures.csv      per base seed: conv1 chroma per tower and the towers' gap (Figure 3), fc7 and
-                     pixel retrieval precision on the held-out images (Figure 4)
-    retrieval.csv    the same retrieval precision per class
-    conv1_kernels.png / .npy   conv1 of the base seed with the lowest held-out error
-    provenance.json  the command, machine, date, software and time (``report.write_provenance``)
+    runs.csv          one row per arm x setting x seed: test and validation top-1 error, gap,
+                      epochs to converge (censored), plateau exit (censored), seconds per epoch
+    comparisons.csv   per arm: paired difference, interval, p, Holm p, minimum detectable effect,
+                      bootstrap over seeds and test images, the paper's figure (``analysis.compare``)
+    censored.csv      the censored measures per setting: fraction reached, Kaplan-Meier median
+    predictions.npz   each run's test softmax (float16), key "<run>|seed<s>", and "labels"
+    init.csv          step-0 output std and gradient norm per layer, for each initialisation
+    ensemble.csv      the base seeds on the test split: each, the mean member, the member chosen on
+                      validation, and their softmax average (Section 6)
+    figures.csv, retrieval.csv, conv1_kernels.png/.npy   Figures 3 and 4 (``report.figure_rows``)
+    provenance.json   command, machine, date, wall seconds, test and validation images, seeds
 
-``quick=True`` is a smoke test of every arm's code (smallest images, one seed, one epoch of two
-steps), not evidence. Definitions of the measures: ``alexnet_keras.ablation.measures``.
+The activation arm (ReLU against tanh, Section 3.1) is not here: a learning rate tuned for ReLU and
+reused for tanh measures the rate (notebook 03 tunes one per activation: Figure 1). The arms whose
+change most plausibly moves the best learning rate are normalization (no batch normalisation) and
+initialization (N(0, 0.01)); none was tuned per setting here, so their differences are "at the
+base's rate". ``quick=True`` is a smoke test of every arm's code, not evidence.
 """
 
 from __future__ import annotations
@@ -32,15 +40,21 @@ import time
 import keras
 import numpy as np
 
-from alexnet_keras.ablation import measures
+from alexnet_keras.ablation import analysis, measures
 from alexnet_keras.ablation import report
 from alexnet_keras.ablation.report import ENSEMBLE_PAPER, read_rows  # noqa: F401 (re-exported)
 from alexnet_keras.plots import read_csv_log
 from alexnet_keras.training.config import TrainConfig, minimum_image_size
 
-EPOCHS, SEEDS = 8, 3
-DEMO_SECONDS_PER_EPOCH, SECONDS_PER_RUN = 13.5, 30.0  # README: ~12-15 s per demo epoch; build + XLA
+EPOCHS, SEEDS = 24, 5
+# Seconds per epoch of the base recipe training alone on this project's 2-core machine: the median of
+# the pilot's base runs (results/ablations/pilot/runs.csv, seconds_per_epoch 19.5-20.7); per run on
+# top: model build and XLA compile (~30 s) and the 5,000 test images (~20 s).
+DEMO_SECONDS_PER_EPOCH, SECONDS_PER_RUN = 20.2, 50.0
 VALUE = measures.VALUE
+TEST = "test_top1_error"
+CENSORED = ("epochs_to_converge", "plateau_exit_step")
+PREDICTIONS = "test_predictions.npz"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -55,35 +69,37 @@ class Arm:
     treatment: str
     control: str
     paper: str
-    metric: str = VALUE
+    metric: str = "test_top1_error"
     paper_difference: float | None = None
 
 
 ARMS = (
     Arm("normalization", {"batch (base)": {}, "lrn": {"normalization": "lrn"},
                           "none": {"normalization": "none"}}, "lrn", "none",
-        "LRN: top-1 -1.4, top-5 -1.2 points (ImageNet, Section 3.3)", paper_difference=-0.014),
+        "LRN: top-1 -1.4, top-5 -1.2 points (ImageNet, Section 3.3)", TEST, -0.014),
     Arm("pooling", {"3/2 (base)": {}, "2/2": {"overlapping_pooling": False}}, "3/2 (base)", "2/2",
         "overlapping: top-1 -0.4, top-5 -0.3 points; slightly harder to overfit (Section 3.4)",
-        paper_difference=-0.004),
+        TEST, -0.004),
     Arm("towers", {"paper (base)": {}, "half": {"variant": "half"}},
         "paper (base)", "half", "two towers vs half-width one-GPU net: top-1 -1.7, top-5 -1.2 (Section 3.2)",
-        paper_difference=-0.017),
+        TEST, -0.017),
     Arm("dropout", {"0.5 (base)": {}, "0": {"dropout": 0.0}}, "0.5 (base)", "0",
         "dropout roughly doubles the iterations needed to converge (Section 4.2)",
         metric="epochs_to_converge"),
     Arm("pca_lighting", {"on (base)": {}, "off": {"lighting_std": 0.0}}, "on (base)", "off",
-        "PCA lighting: top-1 -1 point or more (Section 4.1)", paper_difference=-0.01),
+        "PCA lighting: top-1 -1 point or more (Section 4.1)", TEST, -0.01),
     Arm("crops_flips", {"on (base)": {}, "off": {"random_crops": False, "flip": False}},
         "on (base)", "off", "without them, substantial overfitting (Section 4.1; no figure)",
         metric="train_val_gap"),
-    Arm("activation", {"relu (base)": {}, "tanh": {"activation": "tanh"}}, "relu (base)", "tanh",
-        "ReLU reaches 25% training error 6x sooner (4-layer CNN, CIFAR-10, Figure 1, Section 3.1)"),
-    Arm("initialization", {"glorot (base)": {}, "paper": {"initializer": "paper"},
-                           "he": {"initializer": "he"}}, "paper", "glorot (base)",
+    Arm("initialization", {"glorot (base)": {}, "paper": {"initializer": "paper"}},
+        "paper", "glorot (base)",
         "N(0, 0.01), biases 1 'accelerates the early stages of learning' (Section 5; no figure)",
         metric="plateau_exit_step"),
 )
+# Not an arm any more (see the module docstring); the pilot of results/ablations/pilot/ had it.
+ACTIVATION_ARM = Arm(
+    "activation", {"relu (base)": {}, "tanh": {"activation": "tanh"}}, "relu (base)", "tanh",
+    "ReLU reaches 25% training error 6x sooner (4-layer CNN, CIFAR-10, Figure 1, Section 3.1)")
 
 
 def quick_image_size(arms=ARMS) -> int:
@@ -96,7 +112,10 @@ def quick_image_size(arms=ARMS) -> int:
 
 def base_config(*, epochs: int = EPOCHS, quick: bool = False, **overrides) -> TrainConfig:
     """The base recipe: ``TrainConfig.demo()`` (the paper's two-tower network with LRN replaced by
-    batch normalisation and N(0, 0.01) by Glorot, at 99x99 on the offline set) for ``epochs``.
+    batch normalisation and N(0, 0.01) by Glorot, at 99x99 on the offline set), 24 epochs as the
+    demo: its warm-up and cosine schedule complete, and its validation error flattens over the last
+    epochs (the demo's log: 0.40, 0.39, 0.40, 0.38, 0.39 over epochs 20-24). The 8-epoch pilot
+    (results/ablations/pilot/) stopped while every seed was still learning.
 
     Why not the paper's own recipe: at this size and length it would barely leave the loss plateau
     (``TrainConfig.demo``'s docstring), and a change of 1 point is invisible in a run that has not
@@ -177,15 +196,23 @@ def step_losses(folder: str) -> list[float]:
 
 
 def measure_run(folder: str, classes: int) -> dict:
-    """A run folder's numbers (the CSV columns; definitions in ``alexnet_keras.ablation.measures``)."""
+    """A run folder's numbers (the CSV columns; definitions in ``alexnet_keras.ablation.measures``):
+    the last epoch's validation error, its test error from ``test_predictions.npz``, the censored
+    measures (None: not reached within the run)."""
     history = read_csv_log(os.path.join(folder, "training_log.csv"))
     val, train = history["val_top1_error"], history["top1_error"]
     seconds = [float(r["seconds"]) for r in read_rows(os.path.join(folder, "epochs.csv"))]
     losses = step_losses(folder)
+    with np.load(os.path.join(folder, PREDICTIONS)) as stored:
+        softmax, labels = stored["softmax"].astype(np.float32), stored["labels"]
+    from alexnet_keras.training.metrics import top_k_errors
+
+    test = top_k_errors(softmax, labels)
     return {
-        "epochs": len(val), "best_val_top1_error": min(val), VALUE: val[-1],
-        "final_val_top5_error": history["val_top5_error"][-1], "final_train_top1_error": train[-1],
-        "train_val_gap": val[-1] - train[-1],
+        "epochs": len(val), "steps_per_epoch": len(losses) // max(len(val), 1),
+        TEST: test["top1_error"], "test_top5_error": test["top5_error"], "test_images": len(labels),
+        "validation_top1_error": val[-1], "best_validation_top1_error": min(val),
+        "final_train_top1_error": train[-1], "train_val_gap": val[-1] - train[-1],
         "epochs_to_converge": measures.epochs_to_converge(val),
         # the first epoch also traces and compiles
         "seconds_per_epoch": float(np.median(seconds[1:] or seconds)),
@@ -194,23 +221,29 @@ def measure_run(folder: str, classes: int) -> dict:
     }
 
 
-def train_run(config: TrainConfig) -> int:
-    """Train (or resume, or read back) one run; returns its number of classes."""
+def train_run(config: TrainConfig, test_steps: int | None = None) -> int:
+    """Train (or resume, or read back) one run, then score its last checkpoint on the test split
+    once (``test_predictions.npz``, kept: a finished run is not scored again); returns its classes."""
     from alexnet_keras.training.fit import fit
+    from alexnet_keras.training.test_split import split_predictions
 
     result = fit(config, callbacks=[StepLog(config.output)])
     classes = int(result.model.output_shape[-1])
+    path = os.path.join(config.output, PREDICTIONS)
+    if not os.path.exists(path):
+        softmax, labels = split_predictions(result.model, config, steps=test_steps)
+        np.savez_compressed(path + ".tmp.npz", softmax=softmax.astype(np.float16), labels=labels)
+        os.replace(path + ".tmp.npz", path)
     keras.backend.clear_session()
     return classes
-
-
 
 
 def run_protocol(output: str = "results/ablations", *, runs: str = "runs/ablations",
                  seeds: int = SEEDS, epochs: int = EPOCHS, arms=None, quick: bool = False,
                  data_dir: str | None = None, log=print, command: str | None = None) -> dict:
-    """Train every arm's settings with ``seeds`` seeds (resuming what ``runs`` holds), then write
-    the CSVs listed in the module docstring under ``output``; returns them as ``{name: rows}``."""
+    """Train every arm's settings with ``seeds`` seeds (resuming what ``runs`` holds), score each
+    on the test split, then write the files listed in the module docstring under ``output``;
+    returns the tables as ``{name: rows}``."""
     if seeds < 1 or epochs < 1:
         raise ValueError(f"seeds and epochs must be at least 1; received seeds={seeds}, epochs={epochs}")
     chosen = select_arms(arms)
@@ -228,28 +261,32 @@ def run_protocol(output: str = "results/ablations", *, runs: str = "runs/ablatio
                 config = make(seed, overrides)
                 if config.output not in measured:
                     log(f"[{arm.name}] {setting}, seed {seed}: {config.output}")
-                    classes = train_run(config)
+                    classes = train_run(config, test_steps=4 if quick else None)
                     measured[config.output] = measure_run(config.output, classes)
                 rows.append({"arm": arm.name, "setting": setting, "seed": seed,
                              "run": run_name(overrides), **measured[config.output]})
-    summary, comparisons = report.summarize(rows, chosen)
+    predictions, labels = report.write_predictions(output, measured, runs)
     base = make(0, {})
-    images, labels = report.held_out_images(base, steps=base.validation_steps)
-    train_images, train_labels = report.held_out_images(base, split="train", steps=1)
     checkpoints = {f"seed{s}": os.path.join(make(s, {}).output, "checkpoints", "last.keras")
                    for s in range(seeds)}
-    base_rows = {f"seed{r['seed']}": r[VALUE] for r in rows if r["run"] == "base"}
-    figures, retrieval = report.figure_rows(checkpoints, images, labels,
+    validation = {f"seed{r['seed']}": r["validation_top1_error"] for r in rows if r["run"] == "base"}
+    images, image_labels = report.held_out_images(base, steps=base.validation_steps)
+    train_images, train_labels = report.held_out_images(base, split="train", steps=1)
+    figures, retrieval = report.figure_rows(checkpoints, images, image_labels,
                                             png=os.path.join(output, "conv1_kernels.png"),
-                                            best=min(base_rows, key=base_rows.get, default=None))
+                                            best=min(validation, key=validation.get, default=None))
     results = {
-        "runs": rows, "summary": summary, "comparisons": comparisons,
+        "runs": rows, "summary": report.summarize(rows),
+        "comparisons": analysis.compare(rows, chosen, CENSORED, predictions, labels),
+        "censored": [r for metric in CENSORED for r in analysis.censored_rows(rows, chosen, metric)],
         "init": report.init_rows(base, train_images, train_labels, classes=classes),
-        "ensemble": report.ensemble_rows(checkpoints, base, steps=base.validation_steps),
+        "ensemble": analysis.ensemble_rows(
+            {f"seed{s}": predictions[("base", s)] for s in range(seeds)}, labels, validation),
         "figures": figures, "retrieval": retrieval,
     }
     for name, table in results.items():
         report.write_csv(os.path.join(output, f"{name}.csv"), table)
-    report.write_provenance(output, command or "run_protocol(...)", started, list(measured))
-    log(f"wrote {', '.join(results)} (.csv) and conv1_kernels (.png, .npy) to {output}")
+    report.write_provenance(output, command or "run_protocol(...)", started, list(measured),
+                            test_images=len(labels), validation_images=len(images), seeds=seeds)
+    log(f"wrote {', '.join(results)} (.csv), predictions.npz and conv1_kernels (.png, .npy) to {output}")
     return results

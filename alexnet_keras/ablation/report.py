@@ -1,5 +1,5 @@
-"""The ablation protocol's tables: CSV files, the summary over seeds, the step-0 statistics, the
-ensemble (Section 6) and the Figure 3 / Figure 4 numbers of the base recipe's runs."""
+"""The ablation protocol's files: CSV tables, predictions, provenance, the summary over seeds, the
+step-0 statistics and the Figure 3 / Figure 4 numbers of the base recipe's runs."""
 
 from __future__ import annotations
 
@@ -15,10 +15,10 @@ import numpy as np
 from alexnet_keras.ablation import measures
 
 PROVENANCE = "provenance.json"
-RESULT_NAMES = ("runs", "summary", "comparisons", "init", "ensemble", "figures", "retrieval")
+RESULT_NAMES = ("runs", "summary", "comparisons", "censored", "init", "ensemble", "figures", "retrieval")
+PREDICTIONS = "predictions.npz"
 ENSEMBLE_PAPER = "5 CNNs vs 1: top-1 40.7 -> 38.1%, top-5 18.2 -> 16.4% (ILSVRC-2012 val, Section 6)"
-SUMMARY_COLUMNS = (measures.VALUE, "best_val_top1_error", "train_val_gap", "epochs_to_converge",
-                   "seconds_per_epoch", "plateau_exit_step")
+SUMMARY_COLUMNS = ("test_top1_error", "validation_top1_error", "train_val_gap", "seconds_per_epoch")
 
 
 def read_rows(path: str) -> list[dict]:
@@ -49,10 +49,11 @@ def machine() -> str:
             f"{'yes' if 'avx512f' in info else 'no'}")
 
 
-def write_provenance(output: str, command: str, started: float, folders) -> dict:
+def write_provenance(output: str, command: str, started: float, folders, **extra) -> dict:
     """``provenance.json`` beside the CSVs: what wrote them, where, when, and how long it took:
-    this call's wall time, and the training seconds (``epochs.csv``, validation and checkpoints
-    not counted) that the run ``folders`` recorded, however many calls and resumes they took."""
+    ``wall_seconds``, this call's wall time, and the training seconds (``epochs.csv``, validation
+    and checkpoints not counted) that the run ``folders`` recorded, however many calls and resumes
+    they took. ``extra``: more keys (test_images, validation_images, seeds)."""
     import keras
     import tensorflow as tf
 
@@ -61,11 +62,38 @@ def write_provenance(output: str, command: str, started: float, folders) -> dict
     record = {"command": command, "date": time.strftime("%Y-%m-%d"), "machine": machine(),
               "software": f"Python {platform.python_version()}, TensorFlow {tf.__version__}, "
                           f"Keras {keras.__version__}",
-              "runs": len(folders), "wall_seconds_this_call": round(time.time() - started),
+              "runs": len(folders), **extra, "wall_seconds": round(time.time() - started),
               "training_seconds_recorded": round(training)}
     with open(os.path.join(output, PROVENANCE), "w") as handle:
         json.dump(record, handle, indent=1)
     return record
+
+
+def write_predictions(output: str, folders, runs: str) -> tuple[dict, np.ndarray]:
+    """Gathers each run folder's test softmax into ``output/predictions.npz`` (float16, key
+    "<run>|seed<s>", and "labels"); returns ({(run, seed): softmax float32}, labels)."""
+    from alexnet_keras.ablation.protocol import PREDICTIONS as RUN_PREDICTIONS
+
+    arrays, predictions, labels = {}, {}, None
+    for folder in folders:
+        run, seed = os.path.relpath(folder, runs).split(os.sep)[-2:]
+        with np.load(os.path.join(folder, RUN_PREDICTIONS)) as stored:
+            arrays[f"{run}|{seed}"] = stored["softmax"]
+            if labels is not None and not np.array_equal(labels, stored["labels"]):
+                raise ValueError(f"{folder} was scored on other test images than the other runs; "
+                                 "delete its test_predictions.npz and run the protocol again")
+            labels = stored["labels"]
+        predictions[(run, int(seed.removeprefix("seed")))] = arrays[f"{run}|{seed}"].astype(np.float32)
+    np.savez_compressed(os.path.join(output, PREDICTIONS), labels=labels, **arrays)
+    return predictions, labels
+
+
+def read_predictions(output: str) -> tuple[dict, np.ndarray]:
+    """``predictions.npz`` as ({(run, seed): softmax float32}, labels)."""
+    with np.load(os.path.join(output, PREDICTIONS)) as stored:
+        labels = stored["labels"]
+        return ({(k.split("|")[0], int(k.split("|")[1].removeprefix("seed"))): stored[k].astype(np.float32)
+                 for k in stored.files if k != "labels"}, labels)
 
 
 def read_results(output: str) -> dict:
@@ -85,28 +113,19 @@ def _values(rows, column) -> list[float]:
     return [v for v in (_number(r.get(column)) for r in rows) if not math.isnan(v)]
 
 
-def summarize(rows: list[dict], arms) -> tuple[list[dict], list[dict]]:
-    """(per arm and setting: mean and standard deviation over seeds of ``SUMMARY_COLUMNS``;
-    per arm: ``treatment - control`` of its metric with Welch's test and 95% interval)."""
-    summary, comparisons = [], []
-    for arm in arms:
-        pick = lambda setting, column: _values(  # noqa: E731
-            [r for r in rows if r["arm"] == arm.name and r["setting"] == setting], column)
-        for setting in arm.settings:
-            entry = {"arm": arm.name, "setting": setting,
-                     "seeds": sum(r["arm"] == arm.name and r["setting"] == setting for r in rows)}
-            for column in SUMMARY_COLUMNS:
-                values = pick(setting, column)
-                entry[f"mean_{column}"] = float(np.mean(values)) if values else math.nan
-                entry[f"std_{column}"] = float(np.std(values, ddof=1)) if len(values) > 1 else math.nan
-            summary.append(entry)
-        treatment, control = pick(arm.treatment, arm.metric), pick(arm.control, arm.metric)
-        if treatment and control:
-            comparisons.append({"arm": arm.name, "metric": arm.metric, "treatment": arm.treatment,
-                                "control": arm.control,
-                                **measures.welch_comparison(treatment, control), "paper": arm.paper,
-                                "paper_difference": arm.paper_difference})
-    return summary, comparisons
+def summarize(rows: list[dict], columns=SUMMARY_COLUMNS) -> list[dict]:
+    """Per arm and setting (in the rows' order): the seeds, and the mean and standard deviation over
+    them of each of ``columns`` (the censored measures are summarised in ``censored.csv``)."""
+    summary = []
+    for arm, setting in dict.fromkeys((r["arm"], r["setting"]) for r in rows):
+        chosen = [r for r in rows if r["arm"] == arm and r["setting"] == setting]
+        entry = {"arm": arm, "setting": setting, "seeds": len(chosen)}
+        for column in columns:
+            values = _values(chosen, column)
+            entry[f"mean_{column}"] = float(np.mean(values)) if values else math.nan
+            entry[f"std_{column}"] = float(np.std(values, ddof=1)) if len(values) > 1 else math.nan
+        summary.append(entry)
+    return summary
 
 
 def format_table(rows: list[dict], columns=None, digits: int = 3) -> str:
@@ -164,26 +183,6 @@ def init_rows(config, images, labels, classes: int,
             for row in measures.initial_statistics(model, images, labels):
                 rows.append({"normalization": normalization, "initializer": initializer, **row})
             keras.backend.clear_session()
-    return rows
-
-
-def ensemble_rows(checkpoints: dict, config, steps: int | None = None) -> list[dict]:
-    """Each checkpoint alone and all averaged (``evaluate``'s ensemble, Section 6), centre crop."""
-    from alexnet_keras.training.evaluate import evaluate
-
-    def score(paths):
-        result = evaluate(paths, dataset=config.dataset, data_dir=config.data_dir,
-                          batch_size=config.batch_size, image_size=config.image_size,
-                          crops="center", steps=steps)["center"]
-        return {"top1_error": result["top1_error"], "top5_error": result["top5_error"],
-                "examples": result["examples"]}
-
-    rows = [{"model": name, "members": 1, **score([path])} for name, path in checkpoints.items()]
-    if len(checkpoints) > 1:
-        singles = {k: float(np.mean([r[k] for r in rows])) for k in ("top1_error", "top5_error")}
-        rows.append({"model": "mean of singles", "members": 1, **singles, "examples": rows[0]["examples"]})
-        rows.append({"model": "ensemble", "members": len(checkpoints),
-                     **score(list(checkpoints.values())), "paper": ENSEMBLE_PAPER})
     return rows
 
 

@@ -77,7 +77,7 @@ def add_evaluate_command(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("--preprocessing", default=None, choices=["paper", "torch"],
                         help="preprocess_input mode (default: torch with --weights, else paper)")
     parser.add_argument("--dataset", default="imagenet2012")
-    parser.add_argument("--split", default="validation", choices=["train", "validation"])
+    parser.add_argument("--split", default="validation", choices=["train", "validation", "test"])
     parser.add_argument("--data-dir", default=None)
     parser.add_argument("--data-path", default=None, help="the image folder of --dataset folder")
     parser.add_argument("--skip-corrupt", action="store_true", help="leave unreadable images out")
@@ -175,8 +175,8 @@ def _run_ablation(args: argparse.Namespace) -> int:
     command = "python -m alexnet_keras " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     results = run_protocol(output, runs=runs, arms=args.arms, quick=args.quick,
                            data_dir=args.data_dir, command=command, **given)
-    print(format_table(results["comparisons"], ["arm", "metric", "treatment", "control",
-                                                "difference", "low", "high", "p_value", "paper"]))
+    print(format_table(results["comparisons"], ["arm", "metric", "treatment", "control", "pairs",
+                                                "difference", "low", "high", "p_value", "p_holm", "mde"]))
     return 0
 
 
@@ -189,8 +189,8 @@ def add_ablation_command(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("--output", default=None, help="results folder (default: results/ablations; "
                         "with --quick: runs/ablations_quick/results)")
     parser.add_argument("--runs", default=None, help="run folders (default: runs/ablations)")
-    parser.add_argument("--seeds", type=int, default=None, help="seeds per setting (default: 3)")
-    parser.add_argument("--epochs", type=int, default=None, help="epochs per run (default: 8)")
+    parser.add_argument("--seeds", type=int, default=None, help="seeds per setting (default: 5)")
+    parser.add_argument("--epochs", type=int, default=None, help="epochs per run (default: 24)")
     parser.add_argument("--arms", nargs="+", default=None,
                         help="only these arms (default: all; names in alexnet_keras.ablation.protocol.ARMS)")
     parser.add_argument("--quick", action="store_true",

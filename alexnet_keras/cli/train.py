@@ -124,6 +124,10 @@ def _run_train(args: argparse.Namespace) -> int:
               f"{result.seconds / 60:.1f} min ({result.replicas} replica(s), global batch "
               f"{result.global_batch_size}, learning rate {result.learning_rate:g})")
     print(format_metrics_table(result.history))
+    if args.demo and config.dataset == "offline":  # the test split, touched once, after training
+        from alexnet_keras.training.test_split import format_test_report, test_report
+
+        print(format_test_report(test_report(config, paths, steps=config.validation_steps)))
     print(f"best checkpoint:  {paths['best']}")
     print(f"last checkpoint:  {paths['last']}")
     if "tensorboard" in paths:

@@ -21,7 +21,8 @@ if TYPE_CHECKING:
     from alexnet_keras.data.source import Source
 
 NAMES = ("offline", "imagenet2012", "imagenette", "cifar10", "folder")
-SPLITS = ("train", "validation")
+SPLITS = ("train", "validation", "test")
+NO_TEST_SPLIT = ("imagenet2012", "imagenette")  # their test images have no labels, or there are none
 
 
 def load(name: str = "offline", split: str = "train", *, data_dir: str | os.PathLike | None = None,
@@ -33,7 +34,8 @@ def load(name: str = "offline", split: str = "train", *, data_dir: str | os.Path
       name: "offline" (generated shapes, written to ``data/offline`` on first use), "imagenet2012"
         (TFDS, built from the two ILSVRC2012 tars in ``manual_dir``), "imagenette", "cifar10" (TFDS,
         from ``data_dir``) or "folder" (``path/<class>/*.jpg``, or ``path/<split>/<class>/*.jpg``).
-      split: "train" or "validation".
+      split: "train", "validation" or "test" (the offline set's 5,000 test images, written on
+        first use; a folder's ``test/``; CIFAR-10's test set).
       data_dir: the TFDS data folder (default TFDS's own, ``~/tensorflow_datasets``); for
         "offline", the folder that holds ``offline/``.
       manual_dir: for "imagenet2012", the folder with ``ILSVRC2012_img_train.tar`` and
@@ -50,10 +52,15 @@ def load(name: str = "offline", split: str = "train", *, data_dir: str | os.Path
     """
     check_choice("data set name", name, NAMES)
     check_choice("split", split, SPLITS)
+    if split == "test" and name in NO_TEST_SPLIT:
+        raise ValueError(f"{name} has no labelled test split; use split='validation', or the "
+                         "offline set's test split")
     from alexnet_keras.data.folder import load_folder  # TensorFlow: imported when data is read
     from alexnet_keras.data.source import load_tfds
     if name == "offline":
         root = offline.generate_offline(Path(data_dir) / "offline" if data_dir else None)
+        if split == "test":
+            offline.generate_offline_test(root)
         source = load_folder(root / split, skip_corrupt=skip_corrupt,
                              decode_check=bool(decode_check))
         source.name = "offline"

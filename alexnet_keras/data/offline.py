@@ -26,9 +26,14 @@ CLASS_NAMES = (
     "hourglass", "ring", "square", "star", "triangle",
 )
 SPLITS = ("train", "validation")
+# The test split: touched once per run, after training (epochs, checkpoints and learning rates are
+# chosen on validation). Written on first use into ``test/`` beside the other two, with its own
+# manifest, so that the sets the other splits' users already have stay valid.
+TEST_SPLIT, TEST_PER_CLASS = "test", 500
 # Bump when the drawing changes, so that sets on disk from an older drawing are regenerated.
 GENERATOR_VERSION = 1
 MANIFEST = "MANIFEST.json"
+TEST_MANIFEST = "MANIFEST.test.json"  # beside MANIFEST: the test split's settings
 
 
 def _polygon(name: str) -> list[np.ndarray]:
@@ -158,8 +163,8 @@ def encode_jpeg(image: np.ndarray, quality: int = 90) -> bytes:
 
 
 def _image_rng(seed: int, split: str, class_index: int, index: int) -> np.random.Generator:
-    return np.random.default_rng([seed, SPLITS.index(split) if split in SPLITS else 7,
-                                  class_index, index])
+    number = {"train": 0, "validation": 1, TEST_SPLIT: 2}.get(split, 7)
+    return np.random.default_rng([seed, number, class_index, index])
 
 
 def default_root() -> Path:
@@ -201,13 +206,8 @@ def generate_offline(root: str | os.PathLike | None = None, *, seed: int = 0,
     try:
         counts = {"train": train_per_class, "validation": validation_per_class}
         for split, count in counts.items():
-            for class_index, name in enumerate(CLASS_NAMES[:num_classes]):
-                folder = staging / split / name
-                folder.mkdir(parents=True)
-                for index in range(count):
-                    rng = _image_rng(seed, split, class_index, index)
-                    image = draw_image(name, rng, image_size)
-                    (folder / f"{name}_{index:04d}.jpg").write_bytes(encode_jpeg(image, quality))
+            _draw_split(staging / split, split, count, seed=seed, image_size=image_size,
+                        num_classes=num_classes, quality=quality)
         (staging / MANIFEST).write_text(json.dumps(settings, indent=1))
         if root.exists():
             _check_replaceable(root, settings)  # still only what an earlier run wrote
@@ -223,6 +223,47 @@ def generate_offline(root: str | os.PathLike | None = None, *, seed: int = 0,
     return root
 
 
+def _draw_split(folder: Path, split: str, count: int, *, seed: int, image_size, num_classes: int,
+                quality: int) -> None:
+    for class_index, name in enumerate(CLASS_NAMES[:num_classes]):
+        (folder / name).mkdir(parents=True)
+        for index in range(count):
+            image = draw_image(name, _image_rng(seed, split, class_index, index), image_size)
+            (folder / name / f"{name}_{index:04d}.jpg").write_bytes(encode_jpeg(image, quality))
+
+
+def generate_offline_test(root: str | os.PathLike | None = None, *, per_class: int = TEST_PER_CLASS) -> Path:
+    """Writes the test split, ``root/test/<class>/<class>_NNNN.jpg`` (``per_class`` images of each
+    class, 5,000 by default: about 30 s and 240 MB), once, beside the set ``generate_offline(root)``
+    writes (which it makes first, with its defaults, when absent). Its images come from their own
+    seeds: none is in train or validation. Deterministic; written into a temporary folder and
+    renamed into place. Returns ``root / "test"``."""
+    root = generate_offline(root)
+    if per_class < 1:
+        raise ValueError(f"per_class must be at least 1; got {per_class}")
+    main = _read_manifest(root / MANIFEST)
+    settings = {**main, "split": TEST_SPLIT, "per_class": per_class}
+    target = root / TEST_SPLIT
+    if _read_manifest(root / TEST_MANIFEST) == settings and target.is_dir():
+        return target
+    staging = Path(tempfile.mkdtemp(prefix=".offline-test-", dir=root.parent))
+    try:
+        _draw_split(staging, TEST_SPLIT, per_class, seed=main["seed"],
+                    image_size=tuple(main["image_size"]), num_classes=main["num_classes"],
+                    quality=main["quality"])
+        (root / TEST_MANIFEST).unlink(missing_ok=True)
+        shutil.rmtree(target, ignore_errors=True)  # a test split of other settings, ours
+        try:
+            staging.rename(target)
+        except OSError:
+            if _read_manifest(root / TEST_MANIFEST) != settings:
+                raise
+        (root / TEST_MANIFEST).write_text(json.dumps(settings, indent=1))
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return target
+
+
 def _read_manifest(path: Path) -> dict | None:
     try:
         settings = json.loads(path.read_text())
@@ -234,9 +275,9 @@ def _read_manifest(path: Path) -> dict | None:
 def _foreign_files(root: Path) -> list[Path]:
     """Files under ``root`` that ``generate_offline`` does not write (its manifest and the
     ``<split>/<class>/<class>_NNNN.jpg`` images)."""
-    ours = re.compile(r"(train|validation)/([a-z]+)/\2_\d{4}\.jpg")
+    ours = re.compile(r"(train|validation|test)/([a-z]+)/\2_\d{4}\.jpg")
     return [p for p in sorted(root.rglob("*"))
-            if not p.is_dir() and p.relative_to(root).as_posix() != MANIFEST
+            if not p.is_dir() and p.relative_to(root).as_posix() not in (MANIFEST, TEST_MANIFEST)
             and not ours.fullmatch(p.relative_to(root).as_posix())]
 
 

@@ -11,7 +11,8 @@ Files written next to this script:
   training images with the nearest fc7 features (Euclidean, fc7 after its ReLU; the paper's
   Figure 4): indices, distances, labels, class names and 64x64 uint8 thumbnails of the 99x99 centre
   patches the network saw;
-- ``metrics.json``: the checkpoint's held-out top-1 / top-5 error (centre patch and ten patches), and
+- ``metrics.json``: the checkpoint's validation ("held_out") top-1 / top-5 error (centre patch and
+  ten patches), the run's ``test_metrics.json`` (test split: the validation-chosen and last epochs), and
   how often a held-out image's 6 nearest training images share its class, by fc7 features and, for
   comparison, by raw pixels (all 300 held-out images as queries).
 """
@@ -112,6 +113,9 @@ def main(run: str) -> None:
         "best_epoch": int(np.argmin(log["val_top1_error"])) + 1,
         "held_out": {crops: {k: round(float(v), 4) if k != "examples" else int(v) for k, v in r.items()}
                      for crops, r in results.items()},
+        # The test split (5,000 images, chosen on nothing): the validation-chosen and last epochs.
+        "test": (json.loads((run / "test_metrics.json").read_text())
+                 if (run / "test_metrics.json").exists() else None),
         "neighbours_same_class": {"k": NEIGHBOURS, "queries": int(len(queries_all)),
                                   "database": int(len(database)),
                                   "fc7": round(same(fc7_order), 4), "pixels": round(same(pixel_order), 4),
