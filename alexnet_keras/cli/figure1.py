@@ -20,8 +20,44 @@ def _run_figure1(args: argparse.Namespace) -> int:
     settings = dataclasses.replace(settings, **changes)
     output = args.output or ("runs/figure1_quick" if args.quick else "results/figure1")
     command = "python -m alexnet_keras " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    if args.processes < 1:
+        raise ValueError(f"--processes must be at least 1; received {args.processes}")
+    if args.processes > 1 and not args.tables_only:
+        _run_in_processes(args, settings, output)
+        run(output, settings=settings, command=command, tables_only=True)
+        return 0
     run(output, settings=settings, arms=args.arms, command=command, tables_only=args.tables_only)
     return 0
+
+
+def _run_in_processes(args: argparse.Namespace, settings, output: str) -> None:
+    """One ``figure1 --arms <arm>`` process per arm, ``--processes`` at a time, sharing --output
+    (each run is its own file). On one GPU the small network leaves it mostly idle, so several
+    processes finish the protocol several times sooner; on 2 CPU cores they only compete."""
+    import subprocess
+
+    from alexnet_keras.figure1.protocol import ACTIVATIONS, arm_name
+
+    arms = args.arms or [arm_name(a, i, s) for i, s in settings.cells for a in ACTIVATIONS]
+    forwarded = ["--output", output] + (["--quick"] if args.quick else [])
+    for flag, value in (("--dataset", args.dataset), ("--train-images", args.train_images),
+                        ("--threshold", args.threshold), ("--budget-steps", args.budget_steps)):
+        if value is not None:
+            forwarded += [flag, str(value)]
+    pending = list(arms)
+    running: list[subprocess.Popen] = []
+    failed = []
+    while pending or running:
+        while pending and len(running) < args.processes:
+            arm = pending.pop(0)
+            running.append(subprocess.Popen(
+                [sys.executable, "-m", "alexnet_keras", "figure1", *forwarded, "--arms", arm]))
+        finished = running.pop(0)
+        if finished.wait() != 0:
+            failed.append(" ".join(finished.args[-1:]))
+    if failed:
+        raise SystemExit(f"python -m alexnet_keras figure1: error: arm(s) {', '.join(failed)} failed (their messages are above); "
+                           "the runs they finished are kept: the same command resumes")
 
 
 def add_figure1_command(subparsers) -> argparse.ArgumentParser:
@@ -42,6 +78,8 @@ def add_figure1_command(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("--train-images", type=int, default=None)
     parser.add_argument("--threshold", type=float, default=None, help="training error to reach")
     parser.add_argument("--budget-steps", type=int, default=None)
+    parser.add_argument("--processes", type=int, default=1,
+                        help="run the arms in this many processes at once (for a GPU; default 1)")
     parser.add_argument("--tables-only", action="store_true",
                         help="train nothing: write the tables from the runs finished so far")
     parser.set_defaults(func=_run_figure1)

@@ -23,6 +23,7 @@ import json
 import math
 import os
 import tempfile
+import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -86,6 +87,7 @@ class Store:
             self.runs[path.stem] = json.loads(path.read_text())
 
     def put(self, record: dict) -> None:
+        record = {**record, "finished_at": round(time.time(), 1)}
         path = self.root / "runs" / f"{record['run']}.json"
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
         with os.fdopen(fd, "w") as f:

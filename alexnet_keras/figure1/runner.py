@@ -89,8 +89,12 @@ def run(output: str, *, settings: Settings, arms=None, command: str = "", tables
             return []
         linear = _linear_baseline(settings, output_path, log)
     sessions = _sessions_read(output_path)
+    where = {"command": command, "machine": _machine(), "date": time.strftime("%Y-%m-%d", time.gmtime())}
+    previous = output_path / "provenance.json"
+    if tables_only and previous.exists():  # the runs were made where the last training command ran
+        where = {k: json.loads(previous.read_text()).get(k, v) for k, v in where.items()}
     provenance = {
-        "command": command, "machine": _machine(), "date": time.strftime("%Y-%m-%d", time.gmtime()),
+        **where,
         "dataset": settings.dataset, "threshold": settings.threshold,
         "linear_train_error": linear.get("linear_train_error"), **linear,
         "budget_steps": settings.budget_steps, "every_steps": settings.every,
