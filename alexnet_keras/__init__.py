@@ -4,13 +4,18 @@ Three parts, imported one way (cli -> training -> data, model):
 ``alexnet_keras.model`` (the network), ``alexnet_keras.data`` (sources and augmentation) and
 ``alexnet_keras.training`` (the recipe, ``fit``, evaluation). Importing this package builds nothing
 and touches neither the network nor a GPU; it registers every custom object a checkpoint holds, so
-``keras.models.load_model`` works after ``import alexnet_keras``. TensorFlow's C++ start-up lines
-(oneDNN, CUDA stubs), which ignore ``TF_CPP_MIN_LOG_LEVEL``, are silenced while it is imported here
-(``TF_CPP_MIN_LOG_LEVEL=0`` keeps them).
+``keras.models.load_model`` works after ``import alexnet_keras``.
+
+Logs: TensorFlow reads ``TF_CPP_MIN_LOG_LEVEL`` once, when it is imported; unless it is set already, this
+import sets it to 2 (C++ errors only, as the CLI always did), and silences the C++ start-up lines
+(oneDNN, CUDA stubs), which ignore it. ``TF_CPP_MIN_LOG_LEVEL=0`` keeps every line.
 """
+
+import os
 
 from alexnet_keras._quiet import stderr_silenced
 
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 with stderr_silenced():
     import keras  # noqa: F401  (imports TensorFlow, the default backend, with its start-up lines)
 

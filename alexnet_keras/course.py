@@ -39,13 +39,15 @@ STYLE = {
 
 
 def setup(seed: int = 0) -> None:
-    """Quiet TensorFlow's and absl's logs, seed Python, NumPy and Keras, and set the plot style.
+    """Quiet TensorFlow's and absl's logs and colour codes, seed Python, NumPy and Keras, set the plot style.
 
     Raises ``RuntimeError`` with the fix when Python or Keras is too old for the notebooks.
     """
     if sys.version_info < (3, 11):
         raise RuntimeError(f"Python 3.11+ is needed; this is {sys.version.split()[0]}. Run `make lab`.")
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    # Jupyter's kernel sets FORCE_COLOR, so TFDS prints its build messages in bold ANSI codes;
+    # NO_COLOR (https://no-color.org) comes first for termcolor, which TFDS prints with.
+    os.environ["NO_COLOR"] = "1"
     import keras
 
     if not keras.__version__.startswith("3."):
