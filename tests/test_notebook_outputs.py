@@ -142,3 +142,14 @@ def test_the_first_code_cell_is_the_one_line_setup(path):
     first = next(c for c in _cells(path) if c["cell_type"] == "code")
     assert _source(first).strip() == SETUP_LINE, (
         f"{path.name}: the first code cell is {_source(first)[:80]!r}...; make it {SETUP_LINE!r}")
+
+
+def test_the_readme_first_screen_has_a_figure_the_two_commands_and_every_notebook():
+    first_screen = "\n".join((ROOT / "README.md").read_text().splitlines()[:50])
+    figures = re.findall(r"!\[[^\]]+\]\(([^)]+)\)", first_screen)
+    assert figures and all((ROOT / f).is_file() for f in figures), f"README's first screen: figure {figures}"
+    assert "make demo" in first_screen and "make test" in first_screen
+    for path in NOTEBOOKS:
+        row = next((line for line in first_screen.splitlines() if f"(notebooks/{path.name})" in line), None)
+        assert row is not None, f"README's first screen: no row for {path.name}"
+        assert row.count("|") == 4, f"README's notebook row for {path.name} needs 3 columns: {row}"
