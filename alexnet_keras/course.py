@@ -63,6 +63,16 @@ def setup(seed: int = 0) -> None:
 
     absl.logging.set_verbosity(absl.logging.ERROR)
     keras.utils.set_random_seed(seed)
+    _inline_figures()
     import matplotlib
 
     matplotlib.rcParams.update(STYLE)
+
+
+def _inline_figures() -> None:
+    """In a Jupyter kernel, draw figures inline whatever ``MPLBACKEND`` says (``make test`` exports
+    ``agg``, under which nbval would find no stored figure); elsewhere do nothing."""
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    if shell is not None and type(shell).__name__ == "ZMQInteractiveShell":
+        shell.run_line_magic("matplotlib", "inline")
