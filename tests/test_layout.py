@@ -30,6 +30,8 @@ ALLOWED = {
     "ablation": {"ablation", "model", "data", "training", "plots", "experiments", "checks"},
     "bench": {"bench", "model", "data", "training", "checks"},
     "cli": {"cli", "model", "data", "training", "bench", "checks", "plots", "ablation"},
+    "_quiet": set(),  # silences TensorFlow's start-up lines; imported by the package's __init__
+    "course": {"_quiet"},  # the notebooks' one-line set-up
 }
 
 

@@ -153,3 +153,22 @@ def test_the_readme_first_screen_has_a_figure_the_two_commands_and_every_noteboo
         row = next((line for line in first_screen.splitlines() if f"(notebooks/{path.name})" in line), None)
         assert row is not None, f"README's first screen: no row for {path.name}"
         assert row.count("|") == 4, f"README's notebook row for {path.name} needs 3 columns: {row}"
+
+
+def test_setup_leaves_stderr_free_of_tensorflow_start_up_lines_unless_asked_for():
+    import os
+    import subprocess
+    import sys
+
+    script = ("from alexnet_keras.course import setup; setup()\n"
+              "import tensorflow as tf; print(float(tf.constant(1.0) + 1.0))\n")
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    quiet = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=300)
+    assert quiet.returncode == 0 and quiet.stdout.strip() == "2.0", quiet.stderr
+    noise = [what for what, pattern in NOISE.items() if pattern.search(quiet.stderr)]
+    assert not noise, f"setup() left {noise} on stderr:\n{quiet.stderr}"
+    # TF_CPP_MIN_LOG_LEVEL=0 asks for every line: then TensorFlow's own start-up lines come through.
+    loud = subprocess.run([sys.executable, "-c", script], env=dict(env, TF_CPP_MIN_LOG_LEVEL="0"),
+                          capture_output=True, text=True, timeout=300)
+    assert loud.returncode == 0 and NOISE["a C++ log line (absl)"].search(loud.stderr), loud.stderr
