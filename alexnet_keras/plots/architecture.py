@@ -56,9 +56,12 @@ def plot_two_towers(model, title: str | None = None):
                                            keras.layers.AveragePooling2D)):
             stages[-1][1].append(layer)
     towers = max((getattr(layer, "towers", 1) for layer, _ in stages), default=1)
-    width, height, gap_x, gap_y = 1.55, 1.5, 0.75, 0.7
+    width, height, gap_x, gap_y = 1.55, 1.2, 0.45, 0.5
     tower_y = [(towers - 1 - t) * (height + gap_y) for t in range(towers)]  # tower 1 on top
-    fig, ax = plt.subplots(figsize=(0.4 + 1.75 * (len(stages) + 1), 1.0 + 1.75 * towers))
+    extent_x = (len(stages) + 1) * (width + gap_x) - gap_x
+    extent_y = towers * (height + gap_y) - gap_y
+    inches = 10.5 / extent_x  # 10.5 inches wide whatever the depth: 1,050 pixels at 100 dpi
+    fig, ax = plt.subplots(figsize=(10.5, 1.1 + inches * extent_y))
     within, across = "0.55", "tab:red"
 
     def box(x, y, h, lines, colour):
@@ -80,20 +83,20 @@ def plot_two_towers(model, title: str | None = None):
         shape = tuple(layer.output.shape[1:])
         units = shape[-1]
         if isinstance(layer, keras.layers.Dense):
-            detail = [f"{units} neurons" if is_last or towers == 1 else f"{units // towers} of {units}"]
+            detail = [f"{units} neurons" if is_last or towers == 1 else f"{units // towers}/{units}"]
         else:
             kernel = layer.kernel_size if isinstance(layer, TowerConv2D) else layer.kernel_size[0]
             stride = layer.strides if isinstance(layer, TowerConv2D) else layer.strides[0]
             kernel = kernel[0] if isinstance(kernel, (tuple, list)) else kernel
             stride = stride[0] if isinstance(stride, (tuple, list)) else stride
-            detail = [f"{units // towers} of {units} kernels" if towers > 1 else f"{units} kernels",
-                      f"{kernel}x{kernel}, stride {stride}", f"-> {shape[0]}x{shape[1]}"]
-        extras = ["LRN" if isinstance(f, LocalResponseNormalization) else
-                  f"pool {f.pool_size[0]}/{f.strides[0]} -> {f.output.shape[1]}" for f in followers]
+            detail = [f"{units // towers}/{units} kernels" if towers > 1 else f"{units} kernels",
+                      f"{kernel}x{kernel}/{stride} -> {shape[0]}"]
+        extras = [", ".join("LRN" if isinstance(f, LocalResponseNormalization) else
+                            f"pool -> {f.output.shape[1]}" for f in followers)] if followers else []
         colour = "#dbe9f6" if not isinstance(layer, keras.layers.Dense) else "#fde4c8"
         boxes = [(tower_y[-1], full_h)] if is_last or towers == 1 else [(y, height) for y in tower_y]
         for t, (y, h) in enumerate(boxes):
-            label = [layer.name] + ([f"tower {t + 1}"] if len(boxes) > 1 else [])
+            label = [layer.name + (f" (tower {t + 1})" if len(boxes) > 1 else "")]
             box(x, y, h, label + detail + extras, colour)
             x0 = x - gap_x
             for s, (py, ph) in enumerate(previous):

@@ -40,6 +40,31 @@ def plot_conv1_kernels(kernel, towers: int = 2, columns: int = 16):
     return fig
 
 
+def plot_kernel_change(initial, trained, columns: int = 24):
+    """conv1's kernels at their random start, after training, and the difference training made.
+
+    ``initial`` and ``trained``: conv1's ``[kh, kw, 3, n]`` weights before and after. One row of tiles
+    each (the first half of the kernels, tower 1, in the upper lines of a row); each tile scaled to
+    0..1 on its own. The row titles give how far training moved the kernels: the median over kernels
+    of |trained - initial| / |initial| (Euclidean norms).
+    """
+    plt = _pyplot()
+    initial, trained = np.asarray(initial, np.float32), np.asarray(trained, np.float32)
+    change = trained - initial
+    moved = np.linalg.norm(change.reshape(-1, change.shape[-1]), axis=0) / np.linalg.norm(
+        initial.reshape(-1, initial.shape[-1]), axis=0)
+    rows = int(np.ceil(initial.shape[-1] / columns))
+    fig, axes = plt.subplots(3, 1, figsize=(10, 1.1 + 3 * 0.42 * rows))
+    titles = ("initial kernels (the random start)", "after training",
+              f"trained minus initial: what training added (median |change| / |initial| = {np.median(moved):.2f})")
+    for ax, kernels, title in zip(axes, (initial, trained, change), titles):
+        ax.imshow(_kernel_tiles(kernels, columns), interpolation="nearest")
+        ax.set_title(title, fontsize=10, loc="left")
+        ax.axis("off")
+    fig.tight_layout()
+    return fig
+
+
 def plot_labelled_neighbours(queries, neighbours, query_labels, neighbour_labels, class_names,
                              distances=None):
     """Query images (first column) and their nearest neighbours, each titled with its class (Figure 4).

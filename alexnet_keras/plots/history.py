@@ -40,32 +40,41 @@ def plot_history(history_or_csv_path, path: str | None = None):
         raise ValueError("the history is empty: nothing to plot")
     length = len(next(iter(history.values())))
     epochs = [int(e) + 1 for e in history["epoch"]] if "epoch" in history else list(range(1, length + 1))
-    panels = [("loss", "cross-entropy loss"), ("top1_error", "top-1 error"), ("top5_error", "top-5 error")]
-    panels = [(key, title) for key, title in panels if key in history or f"val_{key}" in history]
+    panels = [("loss", "cross-entropy loss", "loss (nats per image)"),
+              ("top1_error", "top-1 error", "error rate (fraction of images)"),
+              ("top5_error", "top-5 error", "error rate (fraction of images)")]
+    panels = [panel for panel in panels if panel[0] in history or f"val_{panel[0]}" in history]
     has_lr = "learning_rate" in history
-    size = (4 * (len(panels) + has_lr), 3.2)
+    count = len(panels) + has_lr
+    columns = min(count, 2)  # two panels a row: 10 inches, 1,000 pixels at 100 dpi
+    rows = -(-count // columns)
+    size = (5 * columns, 3.1 * rows)
     if path is None:
         figure = _pyplot().figure(figsize=size)
     else:
         from matplotlib.figure import Figure
 
         figure = Figure(figsize=size)
-    axes = figure.subplots(1, len(panels) + has_lr, squeeze=False)[0]
-    for axis, (key, title) in zip(axes, panels):
+    axes = figure.subplots(rows, columns, squeeze=False).ravel()
+    for axis in axes[count:]:
+        axis.set_visible(False)
+    for axis, (key, title, ylabel) in zip(axes, panels):
         for prefix, label in (("", "training"), ("val_", "validation")):
             if prefix + key in history:
                 axis.plot(epochs, history[prefix + key], marker="o", markersize=3, label=label)
         axis.set_title(title)
         axis.set_xlabel("epoch")
+        axis.set_ylabel(ylabel)
         axis.grid(alpha=0.3)
         axis.legend()
     if has_lr:
-        axis = axes[-1]
+        axis = axes[count - 1]
         axis.plot(epochs, history["learning_rate"], marker="o", markersize=3, color="gray")
         if min(history["learning_rate"]) > 0:  # warm-up starts at 0, which a log axis cannot show
             axis.set_yscale("log")
         axis.set_title("learning rate (epoch's last step)")
         axis.set_xlabel("epoch")
+        axis.set_ylabel("learning rate (per step)")
         axis.grid(alpha=0.3)
     figure.tight_layout()
     if path is not None:

@@ -6,6 +6,7 @@
 Files written next to this script:
 
 - ``training_log.csv``: the run's per-epoch log, copied;
+- ``training_curves.png``: that log drawn by ``plot_history`` (the README's figure);
 - ``conv1_kernels.npy``: conv1's weights of ``checkpoints/best.keras``, ``[11, 11, 3, 96]`` float16;
 - ``nearest_neighbours.npz``: for 8 held-out query images (the first of each of 8 classes), the 6
   training images with the nearest fc7 features (Euclidean, fc7 after its ReLU; the paper's
@@ -68,6 +69,9 @@ def main(run: str) -> None:
 
     run = Path(run)
     shutil.copyfile(run / "training_log.csv", HERE / "training_log.csv")
+    from alexnet_keras.plots import plot_history
+
+    plot_history(HERE / "training_log.csv", HERE / "training_curves.png")
     config = json.loads((run / "config.json").read_text())["config"]
     log = training_log(run / "training_log.csv")
     checkpoint = run / "checkpoints" / "best.keras"
