@@ -27,9 +27,8 @@ ALLOWED = {
     "checks": set(),
     "backend": set(),  # which Keras backend: imports nothing of the package
     "plots": {"plots", "model", "data", "checks", "backend"},
-    "experiments": {"experiments", "model", "data", "training", "plots", "checks", "backend"},
     "figure1": {"figure1", "model", "data", "checks", "backend"},
-    "ablation": {"ablation", "model", "data", "training", "plots", "experiments", "checks", "backend"},
+    "ablation": {"ablation", "model", "data", "training", "plots", "checks", "backend"},
     "bench": {"bench", "model", "data", "training", "checks", "backend"},
     "cli": {"cli", "model", "data", "training", "bench", "checks", "plots", "ablation", "figure1",
             "backend"},

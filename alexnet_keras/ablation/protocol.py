@@ -54,7 +54,7 @@ DEMO_SECONDS_PER_EPOCH, SECONDS_PER_RUN = 20.2, 50.0
 VALUE = measures.VALUE
 TEST = "test_top1_error"
 CENSORED = ("epochs_to_converge", "plateau_exit_step")
-PREDICTIONS = "test_predictions.npz"
+PREDICTIONS = report.RUN_PREDICTIONS
 
 
 @dataclasses.dataclass(frozen=True)

@@ -17,6 +17,7 @@ from alexnet_keras.ablation import measures
 PROVENANCE = "provenance.json"
 RESULT_NAMES = ("runs", "summary", "comparisons", "censored", "init", "ensemble", "figures", "retrieval")
 PREDICTIONS = "predictions.npz"
+RUN_PREDICTIONS = "test_predictions.npz"  # each run folder's test softmax
 ENSEMBLE_PAPER = "5 CNNs vs 1: top-1 40.7 -> 38.1%, top-5 18.2 -> 16.4% (ILSVRC-2012 val, Section 6)"
 SUMMARY_COLUMNS = ("test_top1_error", "validation_top1_error", "train_val_gap", "seconds_per_epoch")
 
@@ -72,8 +73,6 @@ def write_provenance(output: str, command: str, started: float, folders, **extra
 def write_predictions(output: str, folders, runs: str) -> tuple[dict, np.ndarray]:
     """Gathers each run folder's test softmax into ``output/predictions.npz`` (float16, key
     "<run>|seed<s>", and "labels"); returns ({(run, seed): softmax float32}, labels)."""
-    from alexnet_keras.ablation.protocol import PREDICTIONS as RUN_PREDICTIONS
-
     arrays, predictions, labels = {}, {}, None
     for folder in folders:
         run, seed = os.path.relpath(folder, runs).split(os.sep)[-2:]

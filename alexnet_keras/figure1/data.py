@@ -82,3 +82,10 @@ def linear_train_error(x: np.ndarray, y: np.ndarray, *, max_iter: int = 2000) ->
     model = LogisticRegression(C=np.inf, max_iter=max_iter, tol=1e-6).fit(flat, y)
     converged = bool(np.all(model.n_iter_ < max_iter))
     return float(1.0 - model.score(flat, y)), converged
+
+
+def shape_name(label: int) -> str:
+    """The name of shape class ``label`` (``shapes``' labels index the offline set's class names)."""
+    from alexnet_keras.data.offline import CLASS_NAMES
+
+    return CLASS_NAMES[int(label)]

@@ -99,3 +99,25 @@ def format_table(rows: list[dict]) -> str:
                      f"{r['ratio']:>7.2f}  {r['low']:.2f}..{r['high']:.2f}     "
                      f"{r['relu_reached']}/{r['seeds']}, {r['tanh_reached']}/{r['seeds']}")
     return "\n".join(lines)
+
+
+def read_results(folder) -> dict:
+    """What notebook 03 reads: every run's record (with its curve), the settings, provenance, the
+    ratio rows, the start measures, and which arms have their final runs."""
+    folder = Path(folder)
+    records = [json.loads(p.read_text()) for p in sorted((folder / "runs").glob("*.json"))]
+
+    def rows(name):
+        path = folder / name
+        if not path.exists():
+            return []
+        with open(path, newline="") as f:
+            return list(csv.DictReader(f))
+
+    provenance = json.loads((folder / "provenance.json").read_text())
+    finals = {r["arm"] for r in records if r.get("role") == "final"}
+    arms = sorted({r["arm"] for r in records})
+    return {"records": records, "settings": provenance["settings"], "provenance": provenance,
+            "ratios": rows("ratios.csv"), "start": rows("start.csv"),
+            "complete": [a for a in arms if a in finals and f"{a}-start" in {r["run"] for r in records}],
+            "arms": arms}

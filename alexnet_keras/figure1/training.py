@@ -111,6 +111,18 @@ def train_run(x: np.ndarray, y: np.ndarray, probe: tuple[np.ndarray, np.ndarray]
     }
 
 
+def saturated_fractions(model: keras.Model, images: np.ndarray) -> list[float]:
+    """Per activation layer of the four-layer network, the fraction of saturated outputs on
+    ``images``: tanh units with |output| > 0.9 (slope 1 - 0.9^2 = 0.19 or less), ReLUs at exactly 0
+    (slope 0)."""
+    activation = "tanh" if any(l.name == "tanh1" for l in model.layers) else "relu"
+    taps = keras.Model(model.inputs, [model.get_layer(f"{activation}{i}").output for i in (1, 2, 3)])
+    outputs = [np.asarray(o) for o in taps.predict_on_batch(images)]
+    if activation == "tanh":
+        return [float(np.mean(np.abs(o) > 0.9)) for o in outputs]
+    return [float(np.mean(o == 0)) for o in outputs]
+
+
 def start_measures(x: np.ndarray, y: np.ndarray, probe: tuple[np.ndarray, np.ndarray], *, activation: str,
                    init: str, learning_rate: float, seed: int, clock: Clock, steps: int = 10) -> dict:
     """What the start looks like, per layer: the fraction of saturated units at step 0 (tanh:
@@ -120,12 +132,7 @@ def start_measures(x: np.ndarray, y: np.ndarray, probe: tuple[np.ndarray, np.nda
     keras.utils.set_random_seed(seed)
     model = build(activation, init, x.shape[1:], learning_rate, clock)
     names = [f"{activation}{i}" for i in (1, 2, 3)]
-    taps = keras.Model(model.inputs, [model.get_layer(n).output for n in names])
-    outputs = [np.asarray(o) for o in taps.predict_on_batch(probe[0])]
-    if activation == "tanh":
-        saturated = [float(np.mean(np.abs(o) > 0.9)) for o in outputs]
-    else:
-        saturated = [float(np.mean(o == 0)) for o in outputs]
+    saturated = saturated_fractions(model, probe[0])
     kernels = ["conv1", "conv2", "conv3", "fc4"]
     before = [np.array(model.get_layer(k).kernel) for k in kernels]
     n = steps * clock.batch_size
