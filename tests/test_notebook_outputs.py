@@ -83,7 +83,7 @@ def test_the_style_and_the_plot_helpers_keep_text_nine_pixels_high():
         assert not small, f"{path.name}: fontsize {small} is under {course.MIN_FONT_POINTS:.2f} points"
 
 
-@pytest.mark.parametrize("path", _params(pending=("03_relu_vs_tanh", "05_ablations")))
+@pytest.mark.parametrize("path", _params(pending=tuple(PENDING)))
 def test_every_stored_figure_is_readable_at_its_stored_size(path):
     problems, figures = [], 0
     for index, cell in enumerate(_cells(path)):
@@ -121,7 +121,7 @@ def test_stored_outputs_hold_no_logs_progress_bars_or_colour_codes(path):
     assert not problems, f"{path.name}:\n" + "\n".join(problems)
 
 
-@pytest.mark.parametrize("path", _params(pending=("03_relu_vs_tanh", "05_ablations")))
+@pytest.mark.parametrize("path", _params(pending=tuple(PENDING)))
 def test_at_least_four_exercises_whose_solutions_are_hidden_and_asserted(path):
     cells = _cells(path)
     solutions = [(i, c) for i, c in enumerate(cells) if "solution" in c["metadata"].get("tags", [])]
@@ -136,7 +136,7 @@ def test_at_least_four_exercises_whose_solutions_are_hidden_and_asserted(path):
         assert "NBVAL_SKIP" not in source, f"{path.name} cell {index}: nbval must run the solution"
 
 
-@pytest.mark.parametrize("path", _params(pending=("03_relu_vs_tanh", "05_ablations")))
+@pytest.mark.parametrize("path", _params(pending=tuple(PENDING)))
 def test_the_first_code_cell_is_the_one_line_setup(path):
     first = next(c for c in _cells(path) if c["cell_type"] == "code")
     assert _source(first).strip() == SETUP_LINE, (
