@@ -49,6 +49,10 @@ def write_atomically(path: str, write) -> None:
         with open(temporary, "rb+") as handle:
             os.fsync(handle.fileno())
         os.replace(temporary, path)
+    except OSError as error:  # a full disk, a size limit: name the file (writers often do not)
+        if error.filename is None and error.errno is not None:
+            raise OSError(error.errno, error.strerror, path) from error
+        raise
     finally:
         if os.path.exists(temporary):
             os.remove(temporary)

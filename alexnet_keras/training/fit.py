@@ -25,6 +25,7 @@ from alexnet_keras.training import distribute, run_folder
 from alexnet_keras.training.callbacks import epoch_callbacks, stateful_callbacks
 from alexnet_keras.training.backup import TrainingStateBackup
 from alexnet_keras.training.config import TrainConfig
+from alexnet_keras.training.inputs import image_size, training_data
 from alexnet_keras.training.keras_compat import multi_worker_fixes
 from alexnet_keras.training.optimizer import build_optimizer, learning_rate_schedule
 
@@ -60,57 +61,14 @@ class TrainResult:
 
 def _default_datasets(config: TrainConfig, start_epoch: int, global_batch: int):
     """Training stream (infinite, starting at ``start_epoch``), steps per epoch, validation data and
-    number of classes, from ``alexnet_keras.data`` and ``alexnet_keras.augment``."""
-    from alexnet_keras import data
-    from alexnet_keras.data import augment
-
-    image_size = _image_size(config)
-    where = dict(data_dir=config.data_dir, manual_dir=config.manual_dir, path=config.data_path,
-                 skip_corrupt=config.skip_corrupt)
-    lighting = {}
-    if config.prepared:  # the 256x256 shards of `prepare` (Section 2), same pipelines
-        from alexnet_keras.data.prepared import load_prepared, prepared_info
-
-        load = lambda split: load_prepared(config.prepared, split)  # noqa: E731
-        # Section 4.1: the lighting follows the PCA of this training set's own RGB values, which
-        # prepare recorded. The mean stays the per-channel default that evaluate and predict
-        # subtract too (preprocess_input(mode="paper")).
-        info = prepared_info(config.prepared)
-        lighting = dict(eigenvalues=info.eigenvalues_unit_scale, eigenvectors=info.eigenvectors)
-    else:
-        load = lambda split: data.load(config.dataset, split, **where)  # noqa: E731
-    train = load("train")
-    source, num_examples = train, train.num_examples  # a Source: file lists shuffle cheaply
-    steps = distribute.steps_per_epoch(num_examples, global_batch)
-    if config.steps_per_epoch and config.steps_per_epoch < steps:
-        # An "epoch" becomes a pass over the first steps x batch examples, so that epochs stay
-        # aligned with the data stream (resuming relies on it).
-        steps = config.steps_per_epoch
-        num_examples = steps * global_batch
-        source = train.dataset.take(num_examples)
-    train_ds = augment.training_pipeline(
-        source, batch_size=global_batch, image_size=image_size, seed=config.seed,
-        start_epoch=start_epoch, num_examples=num_examples, cache=config.cache,
-        random_crops=config.random_crops, flip=config.flip, lighting_std=config.lighting_std,
-        **lighting,
-    )
-    validation = load("validation")
-    val_ds = augment.evaluation_pipeline(
-        validation, batch_size=global_batch, image_size=image_size, cache=config.cache
-    )
-    return train_ds, steps, val_ds, len(train.class_names)
-
-
-def _image_size(config: TrainConfig) -> int:
-    if config.image_size:
-        return config.image_size
-    return 224 if config.variant == "torchvision" else 227
+    number of classes (``inputs.training_data`` without its fingerprint)."""
+    return training_data(config, start_epoch, global_batch)[:4]
 
 
 def _default_model(config: TrainConfig, num_classes: int):
     from alexnet_keras.model.architecture import alexnet
 
-    size = _image_size(config)
+    size = image_size(config)
     return alexnet(
         config.variant, classes=num_classes, input_shape=(size, size, 3),
         activation=config.activation, normalization=config.normalization,
@@ -238,11 +196,16 @@ def _data(config: TrainConfig, run: _Run, datasets: Callable | None):
     # The data stream is built before the global seed is set: its randomness comes from
     # (config.seed, epoch) alone, whatever seed an earlier run in this process left behind.
     tf.random.set_seed(None)
-    train_ds, steps, val_ds, num_classes = (datasets or _default_datasets)(
-        config, run.plan.start_epoch, run.global_batch
-    )
+    found = (datasets or training_data)(config, run.plan.start_epoch, run.global_batch)
+    train_ds, steps, val_ds, num_classes = found[:4]
+    if num_classes < 2:
+        raise ValueError(f"the training data has {num_classes} class: a classifier needs at least "
+                         "two (with one, every prediction is right and nothing is learnt); give "
+                         "a data set with two or more classes (one folder per class)")
     run_folder.check_steps(run.plan, steps, config.output)
     run_folder.check_classes(run.plan, num_classes, config.output)
+    if len(found) > 4:  # the default data's fingerprint: a resume must see the same data
+        run_folder.check_data(run.plan, found[4], config.output)
     keras.utils.set_random_seed(config.seed)  # initial weights, dropout
     if config.deterministic:
         tf.config.experimental.enable_op_determinism()
@@ -282,6 +245,12 @@ def fit(
         TrainingDivergedError: the loss became NaN or infinite (the message says what to try).
         TrainingInterrupted: Ctrl-C; the message says how to resume.
     """
+    run_folder.check_output(config.output)
+    with run_folder.lock_run(config.output, None if distribute.is_chief() else distribute.task_id()):
+        return _fit(config, build_model, datasets, strategy, callbacks)
+
+
+def _fit(config, build_model, datasets, strategy, callbacks) -> TrainResult:
     started = time.perf_counter()
     run = _plan(config, strategy)
     if run.plan.complete:
@@ -314,6 +283,13 @@ def fit(
                 )
             except KeyboardInterrupt:
                 raise TrainingInterrupted(run_folder.interrupted_message(config, run.backups)) from None
+            except OSError as error:  # a full disk: name the folder when the writer did not
+                if error.filename is None and error.errno is not None:
+                    raise OSError(error.errno, error.strerror, config.output) from error
+                raise
+            except Exception as error:
+                _name_damaged_shard(config, error)
+                raise
     finally:
         keras.config.set_dtype_policy(previous_policy)
 
@@ -322,6 +298,18 @@ def fit(
     if history:
         plot_history(csv_log, run.paths["plot"])
     return _result(config, run, started, model=model, history=history, steps_per_epoch=steps)
+
+
+def _name_damaged_shard(config: TrainConfig, error: Exception) -> None:
+    """A ``DataLossError`` while reading a prepared folder (a shard damaged after training
+    started): raise the ``PreparedFolderError`` that names the shard and ``prepare --verify``."""
+    import tensorflow as tf
+
+    if config.prepared and isinstance(error, tf.errors.DataLossError):
+        from alexnet_keras.data.prepared import check_shards
+
+        for split in ("train", "validation"):
+            check_shards(config.prepared, split, verify=True)  # raises, naming the shard
 
 
 def format_metrics_table(history: dict) -> str:

@@ -76,6 +76,7 @@ class Plan:
     derived: dict = dataclasses.field(default_factory=dict)
     complete: bool = False
     message: str = ""
+    data: dict | None = None  # the data's fingerprint (inputs.training_data), recorded at the start
 
 
 def _record_json(config: TrainConfig) -> dict:
@@ -208,6 +209,33 @@ def check_steps(plan: Plan, steps_per_epoch: int, output: str) -> None:
         _refuse(output, {"steps_per_epoch (derived from the data)": [was, steps_per_epoch]})
 
 
+def check_data(plan: Plan, fingerprint: dict, output: str) -> None:
+    """A resume must train on the data the run started on: refuse, naming what changed (files
+    added, removed or replaced, a prepared folder rebuilt) unless ``--restart``."""
+    from alexnet_keras.training.inputs import describe_changes
+
+    plan.data = json.loads(json.dumps(fingerprint))
+    was = (plan.record or {}).get("data")
+    changes = describe_changes(was, plan.data) if plan.backup is not None and was else []
+    if changes:
+        shown = "; ".join(changes[:5]) + (f"; {len(changes) - 5} more" if len(changes) > 5 else "")
+        raise RunFolderError(
+            f"{output} holds a run trained on other data than this command reads ({shown}); a "
+            f"resume must see the same data: restore it, or to train on the data as it is now, "
+            + HOW_TO_START_OVER.format(output=output) + " (it deletes that run's files)")
+
+
+def lock_run(output: str, task: str | None = None):
+    """Hold the run folder's lock while training (``folder_lock``): a second training on the same
+    ``--output`` is refused while the first runs. Another worker of a multi-worker run (``task``)
+    locks its own backup folder instead, beside the chief."""
+    from alexnet_keras.folder_lock import folder_lock
+
+    folder = output if task is None else backup_dir(run_paths(output), task)
+    return folder_lock(folder, what="training", fix="wait for it to end (or stop it), or give "
+                       "this run another --output")
+
+
 def _remove_run(paths: dict) -> None:
     for key in ("config", "csv", "plot"):
         if os.path.exists(paths[key]):
@@ -241,6 +269,8 @@ def start_run(config: TrainConfig, paths: dict, plan: Plan, *, chief: bool) -> N
     os.makedirs(paths["output"], exist_ok=True)
     if plan.start_epoch == 0:
         record = {"config": _record_json(config), "derived": plan.derived, "resumes": []}
+        if plan.data is not None:
+            record["data"] = plan.data
         if os.path.exists(paths["csv"]):
             os.remove(paths["csv"])
     else:
@@ -250,6 +280,8 @@ def start_run(config: TrainConfig, paths: dict, plan: Plan, *, chief: bool) -> N
             {"epoch": plan.start_epoch, "backup": os.path.basename(plan.backup.path),
              "changes": plan.changes, "derived": plan.derived}
         )
+        if plan.data is not None:
+            record.setdefault("data", plan.data)  # a record of an older version had none
         _truncate_csv(paths["csv"], plan.start_epoch)
     temporary = paths["config"] + ".tmp"
     with open(temporary, "w") as handle:
