@@ -14,6 +14,7 @@ independent tasks in ``workers`` processes (spawned: TensorFlow is not fork-safe
 
 from __future__ import annotations
 
+import errno
 import json
 import multiprocessing
 import os
@@ -23,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from alexnet_keras.data import prepared as fmt
+from alexnet_keras.folder_lock import folder_lock
 
 SPLITS = ("train", "validation")
 TFDS_NAMES = ("imagenet2012", "imagenette", "cifar10")
@@ -122,17 +124,15 @@ def write_shard(task: dict) -> dict:
     moment1, moment2 = np.zeros(3), np.zeros((3, 3))
     per_class = np.zeros(task["num_classes"], np.int64)
     temporary = root / f".{task['name']}.tmp-{os.getpid()}"
-    with tf.io.TFRecordWriter(str(temporary)) as writer:
+    try:
+        _write_records(temporary, examples, raw, image_sum, moment1, moment2, per_class, task)
+    except tf.errors.OpError as error:  # TensorFlow's writer: a full disk as an OSError, named
+        number = next((n for n in _WRITE_ERRNOS if os.strerror(n) in error.message), None)
+        if number is None:
+            raise
+        raise OSError(number, os.strerror(number), str(temporary)) from None
         for batch, *jpegs, labels in examples.as_numpy_iterator():
             records = [square.tobytes() for square in batch] if raw else jpegs[0]
-            for record, label in zip(records, labels):
-                writer.write(fmt.serialize_example(record, label))
-            per_class += np.bincount(labels, minlength=len(per_class))
-            if task["with_image_sums"]:
-                image_sum += batch.sum(0, dtype=np.uint64)
-                pixels = batch.reshape(-1, 3).astype(np.float64)
-                moment1 += pixels.sum(0)
-                moment2 += pixels.T @ pixels
     entry = dict(file=task["name"], num_examples=int(per_class.sum()),
                  bytes=temporary.stat().st_size, sha256=fmt.file_sha256(temporary),
                  per_class=per_class.tolist())
@@ -147,6 +147,27 @@ def write_shard(task: dict) -> dict:
     os.replace(stats_temporary, stats)  # the sums first: a shard file that exists is complete
     os.replace(temporary, root / task["name"])
     return entry
+
+
+_WRITE_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EACCES,
+                 errno.ENAMETOOLONG)
+
+
+def _write_records(temporary, examples, raw, image_sum, moment1, moment2, per_class, task):
+    """Appends every example to the shard file ``temporary``, and each square to the sums."""
+    import tensorflow as tf
+
+    with tf.io.TFRecordWriter(str(temporary)) as writer:
+        for batch, *jpegs, labels in examples.as_numpy_iterator():
+            records = [square.tobytes() for square in batch] if raw else jpegs[0]
+            for record, label in zip(records, labels):
+                writer.write(fmt.serialize_example(record, label))
+            per_class += np.bincount(labels, minlength=len(per_class))
+            if task["with_image_sums"]:
+                image_sum += batch.sum(0, dtype=np.uint64)
+                pixels = batch.reshape(-1, 3).astype(np.float64)
+                moment1 += pixels.sum(0)
+                moment2 += pixels.T @ pixels
 
 
 def _run(tasks: list[dict], workers: int, progress: bool) -> None:
@@ -258,6 +279,17 @@ def prepare(output: str | os.PathLike, *, dataset: str = "offline", data_path=No
     where = dict(path=spec["data_path"], data_dir=spec["data_dir"], manual_dir=spec["manual_dir"],
                  skip_corrupt=skip_corrupt)
     sources = {split: catalog.load(dataset, split, **where) for split in SPLITS}
+    names = sources["train"].class_names
+    if len(names) < 2:
+        raise ValueError(f"{dataset} data has {len(names)} class ({', '.join(names)}): a "
+                         "classifier needs at least two; give one folder per class")
+    with folder_lock(root, what="prepare", fix="wait for it to end (rerunning it then continues "
+                     "the same build), or give another --output"):
+        return _build(root, spec, sources, shards, workers, verify, progress, encoding)
+
+
+def _build(root: Path, spec: dict, sources: dict, shards, workers, verify, progress, encoding):
+    """``prepare``'s writes, under the folder's lock."""
     old = fmt.read_manifest(root, complete=False) if (root / fmt.MANIFEST).exists() else None
     if shards is None and old is not None:
         shards = len(old["plan"]["train"]["ranges"])

@@ -16,6 +16,8 @@ where 128 is the paper's batch (Section 5). ``lr_scaling="none"`` turns the rule
 
 from __future__ import annotations
 
+import json
+
 from alexnet_keras.checks import check_choice
 
 STRATEGIES = ("auto", "default", "mirrored", "multi_worker", "tpu")
@@ -29,12 +31,20 @@ def _cluster():
     import tensorflow as tf
 
     resolver = tf.distribute.cluster_resolver.TFConfigClusterResolver()
+    guide = "see https://www.tensorflow.org/guide/distributed_training#TF_CONFIG"
     try:
         jobs = resolver.cluster_spec().as_dict()
-        return jobs, resolver.task_type, resolver.task_id
-    except ValueError as error:  # json.JSONDecodeError is a ValueError
-        raise ValueError(f"TF_CONFIG is not valid JSON ({error}); see "
-                         "https://www.tensorflow.org/guide/distributed_training#TF_CONFIG") from None
+        task_type, task_index = resolver.task_type, resolver.task_id
+    except (ValueError, TypeError, AttributeError) as error:  # JSONDecodeError is a ValueError
+        raise ValueError(f"TF_CONFIG is not valid ({type(error).__name__}: {error}); {guide}") from None
+    if jobs and task_type is None:
+        raise ValueError(f"TF_CONFIG names a cluster ({', '.join(sorted(jobs))}) but no \"task\": "
+                         f"add \"task\": {{\"type\": \"worker\", \"index\": N}} saying which of "
+                         f"its tasks this process is; {guide}")
+    if jobs and (task_type not in jobs or not 0 <= int(task_index or 0) < len(jobs[task_type])):
+        raise ValueError(f"TF_CONFIG's task ({task_type!r}, index {task_index}) is not in its "
+                         f"cluster ({json.dumps(jobs)}); {guide}")
+    return jobs, task_type, task_index
 
 
 def cluster_workers() -> int:

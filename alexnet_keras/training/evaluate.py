@@ -99,7 +99,8 @@ def evaluate(
     subtraction of our trainer, the pipeline's default) or ``"torch"`` (torchvision's weights).
 
     ``data_path`` is the image folder of ``dataset="folder"``; ``skip_corrupt`` leaves unreadable
-    images out (``data.load``). A data set with more classes than the model's outputs is refused.
+    images out (``data.load``). A data set with another number of classes than the model's outputs
+    is refused (its labels would not be the model's classes).
 
     ``crops``: ``"center"``, ``"ten"`` or ``"both"``. ``image_size`` defaults to the model's input.
     Returns ``{"center": {...}, "ten_crops": {...}}`` with the crops asked for.
@@ -123,10 +124,14 @@ def evaluate(
     size = image_size or model.input_shape[1]
     source = data.load(dataset, split, data_dir=data_dir, manual_dir=manual_dir, path=data_path,
                        skip_corrupt=skip_corrupt)
-    if source.num_classes > model.output_shape[-1]:
+    if source.num_classes != model.output_shape[-1]:
+        # Fewer classes than outputs is wrong too: label k of this data set is another class
+        # than the model's output k (torchvision's 1000 ImageNet outputs on a 3-class folder).
         raise ValueError(
             f"the data set {dataset!r} has {source.num_classes} classes but the checkpoint's model "
-            f"has {model.output_shape[-1]} outputs; evaluate on the data set it was trained on"
+            f"has {model.output_shape[-1]} outputs, so its labels are not the model's classes; "
+            "evaluate on the data set it was trained on (torchvision's weights: imagenet2012), "
+            "or train on this one first"
         )
     results = {}
     for name, ten in (("center", False), ("ten_crops", True)):
