@@ -54,7 +54,8 @@ def _user_errors() -> tuple[type[BaseException], ...]:
     run): ``main`` prints their one-line message instead of a traceback."""
     from alexnet_keras.training.callbacks import TrainingDivergedError
 
-    return (ValueError, FileNotFoundError, NotADirectoryError, PermissionError, TrainingDivergedError)
+    return (ValueError, FileNotFoundError, NotADirectoryError, PermissionError, TimeoutError,
+            TrainingDivergedError)
 
 
 # Errors of writing a file that the user fixes outside the program: what happened, and the fix.

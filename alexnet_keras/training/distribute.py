@@ -83,7 +83,8 @@ def resolve_strategy_name(name: str = "auto", *, gpus: int | None = None) -> str
     return "mirrored" if gpus > 1 else "default"
 
 
-def make_strategy(name: str = "auto", *, devices: list[str] | None = None, tpu: str | None = None):
+def make_strategy(name: str = "auto", *, devices: list[str] | None = None, tpu: str | None = None,
+                  cluster_timeout: float = 600.0):
     """Return a ``tf.distribute.Strategy``.
 
     Args:
@@ -94,6 +95,9 @@ def make_strategy(name: str = "auto", *, devices: list[str] | None = None, tpu: 
         devices: devices for ``"mirrored"``, e.g. ``["/cpu:0", "/cpu:1"]`` after splitting the CPU
             into logical devices (what the tests do).
         tpu: TPU name or address for ``"tpu"`` (default: the resolver's own lookup).
+        cluster_timeout: ``"multi_worker"``: seconds to wait for every worker of TF_CONFIG to
+            start; meanwhile the missing ones are printed, and Ctrl-C or SIGTERM end the wait
+            (``cluster_wait.watch_peers``).
 
     Multi-worker and TPU strategies must be created before any other TensorFlow op runs.
     """
@@ -105,7 +109,13 @@ def make_strategy(name: str = "auto", *, devices: list[str] | None = None, tpu: 
     if name == "mirrored":
         return tf.distribute.MirroredStrategy(devices=devices)
     if name == "multi_worker":
-        return tf.distribute.MultiWorkerMirroredStrategy()
+        from alexnet_keras.training.cluster_wait import wait_for_peers, watch_peers
+
+        jobs, task_type, task_index = _cluster()
+        me = (task_type, int(task_index or 0))
+        wait_for_peers(jobs, me, cluster_timeout)
+        with watch_peers(jobs, me, cluster_timeout):
+            return tf.distribute.MultiWorkerMirroredStrategy()
     resolver = tf.distribute.cluster_resolver.TPUClusterResolver(tpu=tpu)
     tf.config.experimental_connect_to_cluster(resolver)
     tf.tpu.experimental.initialize_tpu_system(resolver)

@@ -149,7 +149,8 @@ class _Run:
 def _plan(config: TrainConfig, strategy) -> _Run:
     run_folder.check_output(config.output)
     if strategy is None:  # first: multi-worker strategies must exist before any other op
-        strategy = distribute.make_strategy(config.strategy, tpu=config.tpu_address)
+        strategy = distribute.make_strategy(config.strategy, tpu=config.tpu_address,
+                                             cluster_timeout=config.cluster_timeout)
     replicas = strategy.num_replicas_in_sync
     global_batch = distribute.global_batch_size(
         replicas, batch_size=config.batch_size, global_batch=config.global_batch_size
