@@ -163,6 +163,12 @@ def plan_run(config: TrainConfig, paths: dict, backups: str, derived: dict) -> P
     record = read_record(paths["config"])
     backup, skipped = newest_readable_backup(backups)
     if backup is None:
+        if record is not None and not skipped and not compare(current_config(record),
+                                                             _record_json(config))[0]:
+            # This run's own files, from an attempt that stopped (a full disk, a kill) before
+            # its first backup: nothing in them can be resumed, so the run starts again.
+            return Plan(derived=derived, message=f"{output}: no epoch of this run was backed up "
+                        "yet (the last attempt stopped first); starting it from epoch 1")
         if _has_finished_epochs(paths):
             raise RunFolderError(
                 f"{output} holds a trained run (checkpoints or a CSV log) but no backup to continue "
