@@ -37,7 +37,8 @@ def lock_holder(folder: str) -> int | None:
 @contextlib.contextmanager
 def folder_lock(folder: str | os.PathLike, *, what: str, fix: str):
     """Hold ``folder``'s lock (creating the folder) for the ``with`` block; ``FolderInUseError``
-    ("``folder`` is in use by another ``what`` ...; ``fix``") when another process holds it."""
+    ("``folder`` is in use: process N ... so this ``what`` would mix with it; ``fix``") when
+    another process holds it."""
     try:
         import fcntl
     except ImportError:  # Windows
@@ -53,9 +54,10 @@ def folder_lock(folder: str | os.PathLike, *, what: str, fix: str):
             if error.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
                 raise
             holder = lock_holder(folder)
-            by = f" (process {holder})" if holder else ""
-            raise FolderInUseError(f"{folder} is in use by another {what}{by}, which holds its "
-                                   f"lock; {fix}") from None
+            who = f"process {holder}" if holder else "another process"
+            raise FolderInUseError(f"{folder} is in use: {who} (a train or prepare writing "
+                                   f"there) holds its lock, so this {what} would mix with it; "
+                                   f"{fix}") from None
         yield
     finally:
         os.close(descriptor)

@@ -68,7 +68,7 @@ def test_a_second_command_on_a_running_folder_is_refused_and_sigkill_leaves_no_l
     for result, what in ((second, "train"), (again, "prepare")):
         assert result.returncode == 1, result.stderr[-3000:]
         line = _error_line(result)
-        assert f"{run} is in use by another training (process {holder.pid})" in line, line
+        assert f"{run} is in use: process {holder.pid}" in line and f"this {what}" in line, line
         assert "another --output" in line
     assert json.loads((run / "config.json").read_text())["config"]["seed"] == 0  # not the second's
     out = _ok(_run([*first, "--epochs", "1"]))  # the same command after SIGKILL: not locked out
