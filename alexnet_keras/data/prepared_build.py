@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from alexnet_keras.data import prepared as fmt
-from alexnet_keras.folder_lock import folder_lock
+from alexnet_keras.data.folder_lock import folder_lock
 
 SPLITS = ("train", "validation")
 TFDS_NAMES = ("imagenet2012", "imagenette", "cifar10")

@@ -235,7 +235,7 @@ def lock_run(output: str, task: str | None = None):
     """Hold the run folder's lock while training (``folder_lock``): a second training on the same
     ``--output`` is refused while the first runs. Another worker of a multi-worker run (``task``)
     locks its own backup folder instead, beside the chief."""
-    from alexnet_keras.folder_lock import folder_lock
+    from alexnet_keras.data.folder_lock import folder_lock
 
     folder = output if task is None else backup_dir(run_paths(output), task)
     return folder_lock(folder, what="training", fix="wait for it to end (or stop it), or give "
