@@ -181,7 +181,7 @@ def weight_files(tmp_path_factory):
     folder = tmp_path_factory.mktemp("weights")
     files = {name: str(folder / name) for name in (
         "torchvision.weights.h5", "convolutions.weights.h5", "fc6.pth", "truncated.pth",
-        "module.pth", "garbage.weights.h5", "folder.pth")}
+        "module.pth", "garbage.weights.h5", "folder.pth", "garbage.keras")}
     alexnet("torchvision").save_weights(files["torchvision.weights.h5"])
     alexnet("torchvision", include_top=False).save_weights(files["convolutions.weights.h5"])
     torch.save({"classifier.1.weight": torch.zeros(4096, 1000)}, files["fc6.pth"])
@@ -190,6 +190,7 @@ def weight_files(tmp_path_factory):
     open(files["truncated.pth"], "wb").write(whole[: len(whole) // 2])
     torch.save(torch.nn.Linear(2, 2), files["module.pth"])
     open(files["garbage.weights.h5"], "wb").write(b"not HDF5")
+    open(files["garbage.keras"], "wb").write(b"PK\x03\x04 cut short")
     os.mkdir(files["folder.pth"])
     return files
 
@@ -212,6 +213,10 @@ def test_weights_and_arguments_that_mislead_get_one_sentence(tmp_path, weight_fi
         "not HDF5 (9)": convert("garbage.weights.h5", "--to-torch"),
         "a folder named .pth (11)": convert("folder.pth"),
         "--steps 0 (11)": ([*evaluate, "--steps", "0", "--checkpoint", "x.keras"], {}),
+        "checkpoint: a folder": ([*evaluate, "--checkpoint", photos], {}),
+        "checkpoint: weights only": ([*evaluate, "--checkpoint",
+                                      weight_files["convolutions.weights.h5"]], {}),
+        "checkpoint: not a zip": ([*evaluate, "--checkpoint", weight_files["garbage.keras"]], {}),
         "TF_CONFIG without task (11)": (["train", "--dataset", "folder", "--data-path", photos,
                                          *TINY, "--output", str(tmp_path / "run")],
                                         {"TF_CONFIG": json.dumps(two_workers)}),
@@ -228,6 +233,9 @@ def test_weights_and_arguments_that_mislead_get_one_sentence(tmp_path, weight_fi
         "not HDF5 (9)": "is not a Keras weights file",
         "a folder named .pth (11)": "is a folder, not a weights file",
         "--steps 0 (11)": "argument --steps: must be an integer >= 1; received 0",
+        "checkpoint: a folder": f"checkpoint {photos} is a folder; pass a .keras file",
+        "checkpoint: weights only": "holds weights only, not a model; pass it as --weights",
+        "checkpoint: not a zip": "is not a .keras checkpoint (not a zip archive",
         "TF_CONFIG without task (11)": "TF_CONFIG names a cluster (worker) but no \"task\"",
     }
     results = dict(zip(cases, _run_many(list(cases.values()))))

@@ -108,6 +108,7 @@ def _run_convert_weights(args: argparse.Namespace) -> int:
 
     try:
         model = alexnet("torchvision", weights=args.source)
+        os.makedirs(os.path.dirname(os.path.abspath(args.output)), exist_ok=True)
         if args.to_torch:
             save_torch_state_dict(model, args.output)
         else:

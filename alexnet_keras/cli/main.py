@@ -9,6 +9,7 @@ import signal
 import sys
 
 from alexnet_keras.cli.commands import (
+    positive_int,
     _bench,
     _summary,
     add_ablation_command,
@@ -29,7 +30,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     summary = commands.add_parser("summary", help="per-layer shapes, parameters and MACs")
     summary.add_argument("--variant", default="paper", choices=list(VARIANTS))
-    summary.add_argument("--classes", "--num-classes", dest="classes", type=int, default=1000)
+    summary.add_argument("--classes", "--num-classes", dest="classes", type=positive_int,
+                         default=1000)
     summary.add_argument("--image-size", type=int, default=None,
                          help="input height and width (default 227; 224 for torchvision)")
     summary.set_defaults(func=_summary)

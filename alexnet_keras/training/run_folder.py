@@ -257,7 +257,9 @@ def _truncate_csv(path: str, start_epoch: int) -> None:
         return
     with open(path, newline="") as handle:
         rows = list(csv.reader(handle))
-    kept = rows[:1] + [row for row in rows[1:] if row and int(row[0]) < start_epoch]
+    # A row cut short by a crash or a full disk (no epoch number) goes with the unfinished epochs.
+    kept = rows[:1] + [row for row in rows[1:]
+                       if row and row[0].isdigit() and int(row[0]) < start_epoch]
     with open(path, "w", newline="") as handle:
         csv.writer(handle).writerows(kept)
 
