@@ -285,7 +285,12 @@ def prepare(output: str | os.PathLike, *, dataset: str = "offline", data_path=No
                          "classifier needs at least two; give one folder per class")
     with folder_lock(root, what="prepare", fix="wait for it to end (rerunning it then continues "
                      "the same build), or give another --output"):
-        return _build(root, spec, sources, shards, workers, verify, progress, encoding)
+        try:
+            return _build(root, spec, sources, shards, workers, verify, progress, encoding)
+        except OSError as error:  # a full disk while writing the manifest or the mean image
+            if error.filename is None and error.errno is not None:
+                raise OSError(error.errno, error.strerror, str(root)) from error
+            raise
 
 
 def _build(root: Path, spec: dict, sources: dict, shards, workers, verify, progress, encoding):

@@ -22,7 +22,7 @@ from typing import Callable
 
 from alexnet_keras.plots import plot_history, read_csv_log
 from alexnet_keras.training import distribute, run_folder
-from alexnet_keras.training.callbacks import epoch_callbacks, stateful_callbacks
+from alexnet_keras.training.callbacks import epoch_callbacks, stateful_callbacks, write_error
 from alexnet_keras.training.backup import TrainingStateBackup
 from alexnet_keras.training.config import TrainConfig
 from alexnet_keras.training.inputs import image_size, training_data
@@ -284,12 +284,11 @@ def _fit(config, build_model, datasets, strategy, callbacks) -> TrainResult:
                 )
             except KeyboardInterrupt:
                 raise TrainingInterrupted(run_folder.interrupted_message(config, run.backups)) from None
-            except OSError as error:  # a full disk: name the folder when the writer did not
-                if error.filename is None and error.errno is not None:
-                    raise OSError(error.errno, error.strerror, config.output) from error
-                raise
             except Exception as error:
                 _name_damaged_shard(config, error)
+                named = write_error(error, config.output)  # a full disk: name the folder when
+                if named is not None and named is not error:  # the writer did not
+                    raise named from error
                 raise
     finally:
         keras.config.set_dtype_policy(previous_policy)

@@ -260,8 +260,10 @@ def _truncate_csv(path: str, start_epoch: int) -> None:
     # A row cut short by a crash or a full disk (no epoch number) goes with the unfinished epochs.
     kept = rows[:1] + [row for row in rows[1:]
                        if row and row[0].isdigit() and int(row[0]) < start_epoch]
-    with open(path, "w", newline="") as handle:
+    temporary = path + ".tmp"  # a full disk while writing must not cut the log itself short
+    with open(temporary, "w", newline="") as handle:
         csv.writer(handle).writerows(kept)
+    os.replace(temporary, path)
 
 
 def start_run(config: TrainConfig, paths: dict, plan: Plan, *, chief: bool) -> None:
