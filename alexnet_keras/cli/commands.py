@@ -138,7 +138,7 @@ def _run_prepare(args: argparse.Namespace) -> int:
     manifest = prepare(
         args.output, dataset=args.dataset, data_path=args.data_path, data_dir=args.data_dir,
         manual_dir=args.manual_dir, skip_corrupt=args.skip_corrupt, shards=args.shards,
-        workers=args.workers, verify=args.verify, encoding=args.encoding,
+        workers=args.workers, verify=args.verify, encoding=args.encoding, min_classes=2,
     )
     for split, entry in manifest["splits"].items():
         count = entry.get("num_examples", f"same as {entry.get('same_as')}")

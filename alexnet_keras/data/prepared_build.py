@@ -256,7 +256,7 @@ def _write_manifest(root: Path, manifest: dict) -> None:
 def prepare(output: str | os.PathLike, *, dataset: str = "offline", data_path=None, data_dir=None,
             manual_dir=None, skip_corrupt: bool = False, shards: int | None = None,
             workers: int | None = None, verify: bool = False, progress: bool = True,
-            encoding: str = "jpeg") -> dict:
+            encoding: str = "jpeg", min_classes: int = 1) -> dict:
     """Writes ``dataset``'s train and validation splits to ``output`` in the prepared format.
 
     ``encoding``: "jpeg" (quality 95, about 26 KB an image) or "raw" (the pixels, 196,608 bytes an
@@ -264,7 +264,10 @@ def prepare(output: str | os.PathLike, *, dataset: str = "offline", data_path=No
 
     ``shards``: shards of the training split (default one per 1,000 images; the validation split
     gets the same share). ``workers``: processes (default: the CPU count). Rerun it to continue an
-    interrupted build; with ``verify``, damaged shards are rewritten too. Returns the manifest.
+    interrupted build; with ``verify``, damaged shards are rewritten too. ``min_classes``: data
+    with fewer classes is refused (the command line asks for 2: nothing can be learnt from one;
+    ``bench input`` times a one-class folder). Another ``prepare`` writing ``output`` meanwhile
+    is refused (``folder_lock``). Returns the manifest.
     """
     from alexnet_keras.data import catalog
 
@@ -280,7 +283,7 @@ def prepare(output: str | os.PathLike, *, dataset: str = "offline", data_path=No
                  skip_corrupt=skip_corrupt)
     sources = {split: catalog.load(dataset, split, **where) for split in SPLITS}
     names = sources["train"].class_names
-    if len(names) < 2:
+    if len(names) < min_classes:
         raise ValueError(f"{dataset} data has {len(names)} class ({', '.join(names)}): a "
                          "classifier needs at least two; give one folder per class")
     with folder_lock(root, what="prepare", fix="wait for it to end (rerunning it then continues "

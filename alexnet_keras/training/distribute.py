@@ -36,7 +36,8 @@ def _cluster():
         jobs = resolver.cluster_spec().as_dict()
         task_type, task_index = resolver.task_type, resolver.task_id
     except (ValueError, TypeError, AttributeError) as error:  # JSONDecodeError is a ValueError
-        raise ValueError(f"TF_CONFIG is not valid ({type(error).__name__}: {error}); {guide}") from None
+        what = "JSON" if isinstance(error, json.JSONDecodeError) else f"({type(error).__name__})"
+        raise ValueError(f"TF_CONFIG is not valid {what} ({error}); {guide}") from None
     if jobs and task_type is None:
         raise ValueError(f"TF_CONFIG names a cluster ({', '.join(sorted(jobs))}) but no \"task\": "
                          f"add \"task\": {{\"type\": \"worker\", \"index\": N}} saying which of "
