@@ -235,14 +235,17 @@ def fit(
             ``Input``), called inside the strategy scope (default: ``alexnet`` with the config's
             options).
         datasets: ``datasets(config, start_epoch, global_batch) -> (train, steps_per_epoch,
-            validation or None, num_classes)``; ``train`` must be infinite and start at epoch
-            ``start_epoch`` (default: ``data.load`` + ``augment`` pipelines).
+            validation or None, num_classes)``, optionally a fifth element, the data's
+            fingerprint (a dict: a resume onto another one is refused); ``train`` must be infinite
+            and start at epoch ``start_epoch`` (default: ``inputs.training_data``).
         strategy: a ``tf.distribute.Strategy`` (default: ``make_strategy(config.strategy,
             tpu=config.tpu_address)``).
         callbacks: extra Keras callbacks.
 
     Raises:
-        run_folder.RunFolderError: the folder holds another run, or a trained one without backup.
+        run_folder.RunFolderError: the folder holds another run, or a trained one without
+            backup, or the data changed since the run started.
+        FolderInUseError: another process trains (or prepares) in ``config.output`` right now.
         TrainingDivergedError: the loss became NaN or infinite (the message says what to try).
         TrainingInterrupted: Ctrl-C; the message says how to resume.
     """

@@ -20,7 +20,9 @@ Running the same command again:
 - finished: changes nothing and says so; a larger ``epochs`` continues it.
 
 A resume must be the same run: only ``config.RESUMABLE_FIELDS`` may differ from the record (each
-change is appended to "resumes"); any other difference is refused, naming it. ``restart=True`` starts
+change is appended to "resumes"); any other difference is refused, naming it, and so is other data
+than the run started on (the fingerprint in config.json's "data", ``check_data``). While a run
+trains it holds the folder's lock (``lock_run``): a second command on the folder is refused. ``restart=True`` starts
 over in the folder. ``plan_run`` decides and checks, writing nothing; ``start_run`` writes.
 """
 
