@@ -325,7 +325,7 @@ def test_cli_prints_one_line_on_ctrl_c(monkeypatch, capsys):
                    "from there."]
 
 
-def test_tpu_address_reaches_the_strategy(tmp_path, monkeypatch):
+def test_tpu_address_and_cluster_timeout_reach_the_strategy(tmp_path, monkeypatch):
     seen = {}
 
     def make_strategy(name, **kwargs):
@@ -333,10 +333,11 @@ def test_tpu_address_reaches_the_strategy(tmp_path, monkeypatch):
         raise RuntimeError("no TPU here")
 
     monkeypatch.setattr(distribute, "make_strategy", make_strategy)
-    config = _config(tmp_path, strategy="tpu", tpu_address="grpc://10.0.0.2:8470")
+    config = _config(tmp_path, strategy="tpu", tpu_address="grpc://10.0.0.2:8470",
+                     cluster_timeout=30)
     with pytest.raises(RuntimeError, match="no TPU here"):
         fit(config)
-    assert seen == {"name": "tpu", "tpu": "grpc://10.0.0.2:8470"}
+    assert seen == {"name": "tpu", "tpu": "grpc://10.0.0.2:8470", "cluster_timeout": 30}
 
 
 def test_auto_verbosity_is_one_line_per_epoch_unless_on_a_terminal(monkeypatch):

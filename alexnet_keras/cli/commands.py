@@ -61,6 +61,17 @@ def _run_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def positive_int(text: str) -> int:
+    """An argparse ``type=``: an integer of at least 1 (``--steps 0`` is refused, not run empty)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 1; received {text}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 1; received {text}")
+    return value
+
+
 def add_evaluate_command(subparsers) -> argparse.ArgumentParser:
     """Add ``evaluate`` to an ``argparse`` subparsers object (``python -m alexnet_keras evaluate``)."""
     parser = subparsers.add_parser(
@@ -82,10 +93,10 @@ def add_evaluate_command(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("--data-path", default=None, help="the image folder of --dataset folder")
     parser.add_argument("--skip-corrupt", action="store_true", help="leave unreadable images out")
     parser.add_argument("--manual-dir", default=None)
-    parser.add_argument("--batch-size", type=int, default=128)
-    parser.add_argument("--image-size", type=int, default=None, help="default: the model's input")
+    parser.add_argument("--batch-size", type=positive_int, default=128)
+    parser.add_argument("--image-size", type=positive_int, default=None, help="default: the model's input")
     parser.add_argument("--crops", default="both", choices=["center", "ten", "both"])
-    parser.add_argument("--steps", type=int, default=None, help="evaluate the first N batches only")
+    parser.add_argument("--steps", type=positive_int, default=None, help="evaluate the first N batches only")
     parser.add_argument("--json", action="store_true", help="also print the results as JSON")
     parser.set_defaults(func=_run_evaluate)
     return parser
@@ -97,6 +108,7 @@ def _run_convert_weights(args: argparse.Namespace) -> int:
 
     try:
         model = alexnet("torchvision", weights=args.source)
+        os.makedirs(os.path.dirname(os.path.abspath(args.output)), exist_ok=True)
         if args.to_torch:
             save_torch_state_dict(model, args.output)
         else:
@@ -126,7 +138,7 @@ def _run_prepare(args: argparse.Namespace) -> int:
     manifest = prepare(
         args.output, dataset=args.dataset, data_path=args.data_path, data_dir=args.data_dir,
         manual_dir=args.manual_dir, skip_corrupt=args.skip_corrupt, shards=args.shards,
-        workers=args.workers, verify=args.verify, encoding=args.encoding,
+        workers=args.workers, verify=args.verify, encoding=args.encoding, min_classes=2,
     )
     for split, entry in manifest["splits"].items():
         count = entry.get("num_examples", f"same as {entry.get('same_as')}")
@@ -153,8 +165,8 @@ def add_prepare_command(subparsers) -> argparse.ArgumentParser:
                         help="folder holding ILSVRC2012_img_{train,val}.tar")
     parser.add_argument("--skip-corrupt", action="store_true", help="leave unreadable images out")
     parser.add_argument("--output", required=True, help="the prepared folder to write")
-    parser.add_argument("--workers", type=int, default=None, help="processes (default: CPU count)")
-    parser.add_argument("--shards", type=int, default=None,
+    parser.add_argument("--workers", type=positive_int, default=None, help="processes (default: CPU count)")
+    parser.add_argument("--shards", type=positive_int, default=None,
                         help="shards of the train split (default: one per 1,000 images)")
     parser.add_argument("--verify", action="store_true",
                         help="check every shard's SHA-256 and rewrite the damaged ones")
@@ -189,8 +201,8 @@ def add_ablation_command(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("--output", default=None, help="results folder (default: results/ablations; "
                         "with --quick: runs/ablations_quick/results)")
     parser.add_argument("--runs", default=None, help="run folders (default: runs/ablations)")
-    parser.add_argument("--seeds", type=int, default=None, help="seeds per setting (default: 5)")
-    parser.add_argument("--epochs", type=int, default=None, help="epochs per run (default: 24)")
+    parser.add_argument("--seeds", type=positive_int, default=None, help="seeds per setting (default: 5)")
+    parser.add_argument("--epochs", type=positive_int, default=None, help="epochs per run (default: 24)")
     parser.add_argument("--arms", nargs="+", default=None,
                         help="only these arms (default: all; names in alexnet_keras.ablation.protocol.ARMS)")
     parser.add_argument("--quick", action="store_true",

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import os
+import signal
 import sys
 
 from alexnet_keras.cli.commands import (
+    positive_int,
     _bench,
     _summary,
     add_ablation_command,
@@ -28,7 +31,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     summary = commands.add_parser("summary", help="per-layer shapes, parameters and MACs")
     summary.add_argument("--variant", default="paper", choices=list(VARIANTS))
-    summary.add_argument("--classes", "--num-classes", dest="classes", type=int, default=1000)
+    summary.add_argument("--classes", "--num-classes", dest="classes", type=positive_int,
+                         default=1000)
     summary.add_argument("--image-size", type=int, default=None,
                          help="input height and width (default 227; 224 for torchvision)")
     summary.set_defaults(func=_summary)
@@ -54,20 +58,49 @@ def _user_errors() -> tuple[type[BaseException], ...]:
     run): ``main`` prints their one-line message instead of a traceback."""
     from alexnet_keras.training.callbacks import TrainingDivergedError
 
-    return (ValueError, FileNotFoundError, NotADirectoryError, PermissionError, TrainingDivergedError)
+    return (ValueError, FileNotFoundError, NotADirectoryError, PermissionError, TimeoutError,
+            TrainingDivergedError)
+
+
+# Errors of writing a file that the user fixes outside the program: what happened, and the fix.
+_WRITE_ERRORS = {
+    errno.ENOSPC: ("the disk is full", "free some space"),
+    errno.EDQUOT: ("the disk quota is used up", "free some space"),
+    errno.EFBIG: ("the file-size limit is reached (ulimit -f)", "raise the limit"),
+    errno.EROFS: ("the file system is read-only", "make it writable or choose another folder"),
+    errno.EACCES: ("permission denied", "make the folder writable or choose another folder"),
+    errno.EPERM: ("permission denied", "make the folder writable or choose another folder"),
+    errno.ENAMETOOLONG: ("the name is too long", "choose a shorter path"),
+}
+
+
+def write_error_message(error: OSError) -> str | None:
+    """One line for a failed write (disk full, size limit, read-only, name too long), or None."""
+    if error.errno not in _WRITE_ERRORS:
+        return None
+    what, fix = _WRITE_ERRORS[error.errno]
+    path = error.filename or "a file of the output folder"
+    verb = "cannot use" if error.errno in (errno.EACCES, errno.EPERM, errno.ENAMETOOLONG) else \
+        "cannot write"
+    return (f"{verb} {path}: {what}. The files written before it are intact; {fix}, then "
+            "run the same command again: it continues from the last finished step")
 
 
 def main(argv: list[str] | None = None) -> int:
     """Runs one command; returns its exit status (2: bad arguments, 1: a user's error at run time)."""
     args = build_parser().parse_args(argv)
+    if hasattr(signal, "SIGXFSZ"):  # past `ulimit -f`, a write fails (EFBIG) instead of killing us
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     try:
         return args.func(args) or 0
     except UsageError as error:
         args.parser.error(str(error))
-    except _user_errors() as error:
-        if os.environ.get("ALEXNET_KERAS_TRACEBACK"):
+    except (*_user_errors(), OSError) as error:
+        message = write_error_message(error) if isinstance(error, OSError) else None
+        if os.environ.get("ALEXNET_KERAS_TRACEBACK") or (
+                message is None and not isinstance(error, _user_errors())):
             raise
-        message = " ".join(str(error).split()) or type(error).__name__
+        message = message or " ".join(str(error).split()) or type(error).__name__
         print(f"{args.parser.prog}: error: {message}", file=sys.stderr)
         return 1
 

@@ -14,6 +14,7 @@ independent tasks in ``workers`` processes (spawned: TensorFlow is not fork-safe
 
 from __future__ import annotations
 
+import errno
 import json
 import multiprocessing
 import os
@@ -23,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from alexnet_keras.data import prepared as fmt
+from alexnet_keras.data.folder_lock import folder_lock
 
 SPLITS = ("train", "validation")
 TFDS_NAMES = ("imagenet2012", "imagenette", "cifar10")
@@ -122,17 +124,15 @@ def write_shard(task: dict) -> dict:
     moment1, moment2 = np.zeros(3), np.zeros((3, 3))
     per_class = np.zeros(task["num_classes"], np.int64)
     temporary = root / f".{task['name']}.tmp-{os.getpid()}"
-    with tf.io.TFRecordWriter(str(temporary)) as writer:
+    try:
+        _write_records(temporary, examples, raw, image_sum, moment1, moment2, per_class, task)
+    except tf.errors.OpError as error:  # TensorFlow's writer: a full disk as an OSError, named
+        number = next((n for n in _WRITE_ERRNOS if os.strerror(n) in error.message), None)
+        if number is None:
+            raise
+        raise OSError(number, os.strerror(number), str(temporary)) from None
         for batch, *jpegs, labels in examples.as_numpy_iterator():
             records = [square.tobytes() for square in batch] if raw else jpegs[0]
-            for record, label in zip(records, labels):
-                writer.write(fmt.serialize_example(record, label))
-            per_class += np.bincount(labels, minlength=len(per_class))
-            if task["with_image_sums"]:
-                image_sum += batch.sum(0, dtype=np.uint64)
-                pixels = batch.reshape(-1, 3).astype(np.float64)
-                moment1 += pixels.sum(0)
-                moment2 += pixels.T @ pixels
     entry = dict(file=task["name"], num_examples=int(per_class.sum()),
                  bytes=temporary.stat().st_size, sha256=fmt.file_sha256(temporary),
                  per_class=per_class.tolist())
@@ -147,6 +147,27 @@ def write_shard(task: dict) -> dict:
     os.replace(stats_temporary, stats)  # the sums first: a shard file that exists is complete
     os.replace(temporary, root / task["name"])
     return entry
+
+
+_WRITE_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EACCES,
+                 errno.ENAMETOOLONG)
+
+
+def _write_records(temporary, examples, raw, image_sum, moment1, moment2, per_class, task):
+    """Appends every example to the shard file ``temporary``, and each square to the sums."""
+    import tensorflow as tf
+
+    with tf.io.TFRecordWriter(str(temporary)) as writer:
+        for batch, *jpegs, labels in examples.as_numpy_iterator():
+            records = [square.tobytes() for square in batch] if raw else jpegs[0]
+            for record, label in zip(records, labels):
+                writer.write(fmt.serialize_example(record, label))
+            per_class += np.bincount(labels, minlength=len(per_class))
+            if task["with_image_sums"]:
+                image_sum += batch.sum(0, dtype=np.uint64)
+                pixels = batch.reshape(-1, 3).astype(np.float64)
+                moment1 += pixels.sum(0)
+                moment2 += pixels.T @ pixels
 
 
 def _run(tasks: list[dict], workers: int, progress: bool) -> None:
@@ -235,7 +256,7 @@ def _write_manifest(root: Path, manifest: dict) -> None:
 def prepare(output: str | os.PathLike, *, dataset: str = "offline", data_path=None, data_dir=None,
             manual_dir=None, skip_corrupt: bool = False, shards: int | None = None,
             workers: int | None = None, verify: bool = False, progress: bool = True,
-            encoding: str = "jpeg") -> dict:
+            encoding: str = "jpeg", min_classes: int = 1) -> dict:
     """Writes ``dataset``'s train and validation splits to ``output`` in the prepared format.
 
     ``encoding``: "jpeg" (quality 95, about 26 KB an image) or "raw" (the pixels, 196,608 bytes an
@@ -243,7 +264,10 @@ def prepare(output: str | os.PathLike, *, dataset: str = "offline", data_path=No
 
     ``shards``: shards of the training split (default one per 1,000 images; the validation split
     gets the same share). ``workers``: processes (default: the CPU count). Rerun it to continue an
-    interrupted build; with ``verify``, damaged shards are rewritten too. Returns the manifest.
+    interrupted build; with ``verify``, damaged shards are rewritten too. ``min_classes``: data
+    with fewer classes is refused (the command line asks for 2: nothing can be learnt from one;
+    ``bench input`` times a one-class folder). Another ``prepare`` writing ``output`` meanwhile
+    is refused (``folder_lock``). Returns the manifest.
     """
     from alexnet_keras.data import catalog
 
@@ -258,6 +282,22 @@ def prepare(output: str | os.PathLike, *, dataset: str = "offline", data_path=No
     where = dict(path=spec["data_path"], data_dir=spec["data_dir"], manual_dir=spec["manual_dir"],
                  skip_corrupt=skip_corrupt)
     sources = {split: catalog.load(dataset, split, **where) for split in SPLITS}
+    names = sources["train"].class_names
+    if len(names) < min_classes:
+        raise ValueError(f"{dataset} data has {len(names)} class ({', '.join(names)}): a "
+                         "classifier needs at least two; give one folder per class")
+    with folder_lock(root, what="prepare", fix="wait for it to end (rerunning it then continues "
+                     "the same build), or give another --output"):
+        try:
+            return _build(root, spec, sources, shards, workers, verify, progress, encoding)
+        except OSError as error:  # a full disk while writing the manifest or the mean image
+            if error.filename is None and error.errno is not None:
+                raise OSError(error.errno, error.strerror, str(root)) from error
+            raise
+
+
+def _build(root: Path, spec: dict, sources: dict, shards, workers, verify, progress, encoding):
+    """``prepare``'s writes, under the folder's lock."""
     old = fmt.read_manifest(root, complete=False) if (root / fmt.MANIFEST).exists() else None
     if shards is None and old is not None:
         shards = len(old["plan"]["train"]["ranges"])

@@ -33,6 +33,15 @@ TORCH_NAMES = {
 _POOL5 = (6, 6, 256)  # torchvision's AdaptiveAvgPool2d((6, 6)) output, 256 channels
 
 
+def _check_file(weights) -> None:
+    path = Path(weights)
+    if path.is_dir():
+        raise ValueError(f"weights {str(weights)!r} is a folder, not a weights file; pass the "
+                         "file itself")
+    if not path.is_file():
+        raise ValueError(f"weights file {str(weights)!r} does not exist")
+
+
 def check_weights(weights, variant: str, *, include_top: bool, classes: int) -> None:
     """Refuses, with a ValueError naming the fix, weights that cannot fit the model asked for."""
     torchvision_weights = weights == "imagenet" or isinstance(weights, Mapping) or str(
@@ -41,8 +50,7 @@ def check_weights(weights, variant: str, *, include_top: bool, classes: int) -> 
         if not str(weights).endswith(".weights.h5"):
             raise ValueError(f"weights must be None, 'imagenet', a torchvision state dict or .pth "
                              f"file, or a .weights.h5 file; received {weights!r}")
-        if not Path(weights).is_file():
-            raise ValueError(f"weights file {str(weights)!r} does not exist")
+        _check_file(weights)
         return
     if variant != "torchvision":
         raise ValueError(f"torchvision's weights fit only alexnet('torchvision'); received "
@@ -50,8 +58,8 @@ def check_weights(weights, variant: str, *, include_top: bool, classes: int) -> 
     if include_top and classes != 1000:
         raise ValueError(f"torchvision's weights have 1000 classes; received classes={classes} "
                          f"(use include_top=False to load only the convolutional layers)")
-    if weights != "imagenet" and not isinstance(weights, Mapping) and not Path(weights).is_file():
-        raise ValueError(f"weights file {str(weights)!r} does not exist")
+    if weights != "imagenet" and not isinstance(weights, Mapping):
+        _check_file(weights)
 
 
 def torch_home() -> Path:
@@ -116,14 +124,78 @@ def _import_torch():
     return torch
 
 
+def _torch_load(path: Path) -> Mapping:
+    """``torch.load`` of a state dict; ``ValueError`` in one sentence for anything else."""
+    import pickle
+
+    torch = _import_torch()
+    save = "save one with torch.save(model.state_dict(), PATH) and pass that file"
+    try:
+        loaded = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError:
+        raise ValueError(f"{path} holds a pickled Python object (such as a whole nn.Module), not a "
+                         f"state dict of tensors; {save}") from None
+    except (RuntimeError, EOFError, OSError, ValueError) as error:
+        first = str(error).strip().split(". ")[0].splitlines()[0][:160] if str(error).strip() else ""
+        raise ValueError(f"{path} cannot be read as a PyTorch file ({type(error).__name__}: "
+                         f"{first}); it is truncated or not a .pth file: download or save it "
+                         "again") from None
+    if not isinstance(loaded, Mapping):
+        raise ValueError(f"{path} holds a {type(loaded).__name__}, not a state dict (name -> "
+                         f"tensor); {save}")
+    return loaded
+
+
+def _check_torch_shapes(model, state_dict: Mapping, names, source) -> None:
+    """Every tensor of ``state_dict`` has the shape this model's layer needs (fc6's (4096, 9216)...)."""
+    for name in names:
+        kernel, bias = model.get_layer(name).weights[:2]
+        kernel_shape = tuple(kernel.shape)
+        want = {"weight": (kernel_shape[3], kernel_shape[2], *kernel_shape[:2])
+                if len(kernel_shape) == 4 else kernel_shape[::-1], "bias": tuple(bias.shape)}
+        for kind, shape in want.items():
+            key = f"{TORCH_NAMES[name]}.{kind}"
+            got = tuple(np.shape(state_dict[key])) if key in state_dict else None
+            if got is not None and got != shape:
+                raise ValueError(
+                    f"{source if isinstance(source, (str, os.PathLike)) else 'the state dict'}: "
+                    f"{key} ({name}) has shape {got}, this model needs {shape}; it is not "
+                    "torchvision's AlexNet (1000 classes, 224x224 input)")
+
+
+def _load_keras_weights(model, path) -> None:
+    """``model.load_weights(path)``, refusing in one sentence a file of another model."""
+    import warnings
+
+    import h5py
+
+    try:
+        with h5py.File(path, "r") as handle:
+            found = []
+            handle.visititems(lambda _, item: found.append(tuple(item.shape))
+                              if isinstance(item, h5py.Dataset) else None)
+    except OSError as error:
+        raise ValueError(f"{path} is not a Keras weights file (HDF5 cannot open it: {error}); it "
+                         "is truncated or of another format: save it again with "
+                         "model.save_weights") from None
+    wanted = [tuple(weight.shape) for weight in model.weights]
+    extra = [shape for shape in found if shape not in wanted]
+    missing = [shape for shape in wanted if shape not in found]
+    if sorted(found) != sorted(wanted):
+        raise ValueError(
+            f"{path} holds the weights of another model than {model.name!r} ({len(found)} arrays, "
+            f"this model has {len(wanted)}; shapes only in the file: {extra[:2]}, only in the "
+            f"model: {missing[:2]}); load it into the variant, input size and number of classes "
+            "it was saved from (--variant)")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model.load_weights(path)
+
+
 def read_state_dict(source) -> dict[str, np.ndarray]:
     """A torchvision state dict as float32 NumPy arrays, from a mapping or a ``.pth`` file."""
     if not isinstance(source, Mapping):
-        torch = _import_torch()
-        source = torch.load(Path(source), map_location="cpu", weights_only=True)
-        if not isinstance(source, Mapping):
-            raise ValueError(f"expected a state dict (name -> tensor) in the .pth file; found a "
-                             f"{type(source).__name__}")
+        source = _torch_load(Path(source))
     arrays = {}
     for key, value in source.items():
         if hasattr(value, "detach"):  # a torch.Tensor
@@ -183,7 +255,7 @@ def save_torch_state_dict(model, path) -> Path:
 def load_weights(model, weights) -> None:
     """Loads ``weights`` (see ``alexnet(weights=)``) into ``model``, in place."""
     if isinstance(weights, (str, os.PathLike)) and str(weights).endswith(".weights.h5"):
-        model.load_weights(weights)
+        _load_keras_weights(model, weights)
         return
     source = imagenet_weights_path() if weights == "imagenet" else weights
     names = [name for name in TORCH_NAMES if name in {layer.name for layer in model.layers}]
@@ -191,5 +263,7 @@ def load_weights(model, weights) -> None:
         raise ValueError(f"torchvision's fc6 reads a 6x6x256 pool5 (224x224 input); this model's "
                          f"pool5 is {model.get_layer('flatten').input.shape[1:]}: build it with "
                          f"input_shape=(224, 224, 3), or include_top=False")
-    for name, values in keras_from_torch(read_state_dict(source), names).items():
+    state_dict = read_state_dict(source)
+    _check_torch_shapes(model, state_dict, names, source)
+    for name, values in keras_from_torch(state_dict, names).items():
         model.get_layer(name).set_weights(values)

@@ -49,9 +49,28 @@ def write_atomically(path: str, write) -> None:
         with open(temporary, "rb+") as handle:
             os.fsync(handle.fileno())
         os.replace(temporary, path)
+    except Exception as error:  # a full disk, a size limit: name the file (writers often do not)
+        named = write_error(error, path)
+        if named is None:
+            raise
+        raise OSError(named.errno, named.strerror, path) from error  # the file, not its temporary
     finally:
         if os.path.exists(temporary):
             os.remove(temporary)
+
+
+def write_error(error: BaseException, path: str) -> OSError | None:
+    """``error`` as an ``OSError`` naming ``path`` when it is a failed write that the user fixes
+    (a full disk, a size limit, a read-only folder), also when TensorFlow raised it; else None."""
+    import errno
+
+    if isinstance(error, OSError) and error.errno is not None:
+        return error if error.filename else OSError(error.errno, error.strerror, path)
+    message = getattr(error, "message", "")
+    for number in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS):
+        if message and os.strerror(number) in message:
+            return OSError(number, os.strerror(number), path)
+    return None
 
 
 def save_model_atomically(model: keras.Model, path: str) -> None:

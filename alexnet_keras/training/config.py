@@ -122,6 +122,8 @@ class TrainConfig:
     verbose: str | int = option("auto", "Keras progress output: auto, 0, 1 or 2", choices=VERBOSITIES)
     tpu_address: str | None = option(None, "--strategy tpu: the TPU's name or grpc:// address "
                                      "(default: the resolver's own lookup)")
+    cluster_timeout: float = option(600.0, "--strategy multi_worker: seconds to wait for every "
+                                    "worker of TF_CONFIG to start before giving up", check=POSITIVE)
     restart: bool = option(False, "start over in an --output folder that holds a run (deletes its "
                            "checkpoints, log and backup)")
 
@@ -191,4 +193,5 @@ DEMO = dict(
 RESUMABLE_FIELDS = frozenset({
     "epochs", "backend", "strategy", "tpu_address", "xla", "deterministic", "verbose", "tensorboard",
     "cache", "data_dir", "manual_dir", "data_path", "skip_corrupt", "output", "restart",
+    "cluster_timeout",
 })

@@ -16,6 +16,7 @@ where 128 is the paper's batch (Section 5). ``lr_scaling="none"`` turns the rule
 
 from __future__ import annotations
 
+import json
 import os
 
 from alexnet_keras.checks import check_choice
@@ -33,12 +34,21 @@ def _cluster():
     import tensorflow as tf
 
     resolver = tf.distribute.cluster_resolver.TFConfigClusterResolver()
+    guide = "see https://www.tensorflow.org/guide/distributed_training#TF_CONFIG"
     try:
         jobs = resolver.cluster_spec().as_dict()
-        return jobs, resolver.task_type, resolver.task_id
-    except ValueError as error:  # json.JSONDecodeError is a ValueError
-        raise ValueError(f"TF_CONFIG is not valid JSON ({error}); see "
-                         "https://www.tensorflow.org/guide/distributed_training#TF_CONFIG") from None
+        task_type, task_index = resolver.task_type, resolver.task_id
+    except (ValueError, TypeError, AttributeError) as error:  # JSONDecodeError is a ValueError
+        what = "JSON" if isinstance(error, json.JSONDecodeError) else f"({type(error).__name__})"
+        raise ValueError(f"TF_CONFIG is not valid {what} ({error}); {guide}") from None
+    if jobs and task_type is None:
+        raise ValueError(f"TF_CONFIG names a cluster ({', '.join(sorted(jobs))}) but no \"task\": "
+                         f"add \"task\": {{\"type\": \"worker\", \"index\": N}} saying which of "
+                         f"its tasks this process is; {guide}")
+    if jobs and (task_type not in jobs or not 0 <= int(task_index or 0) < len(jobs[task_type])):
+        raise ValueError(f"TF_CONFIG's task ({task_type!r}, index {task_index}) is not in its "
+                         f"cluster ({json.dumps(jobs)}); {guide}")
+    return jobs, task_type, task_index
 
 
 def cluster_workers() -> int:
@@ -77,7 +87,8 @@ def resolve_strategy_name(name: str = "auto", *, gpus: int | None = None) -> str
     return "mirrored" if gpus > 1 else "default"
 
 
-def make_strategy(name: str = "auto", *, devices: list[str] | None = None, tpu: str | None = None):
+def make_strategy(name: str = "auto", *, devices: list[str] | None = None, tpu: str | None = None,
+                  cluster_timeout: float = 600.0):
     """Return a ``tf.distribute.Strategy``.
 
     Args:
@@ -88,6 +99,9 @@ def make_strategy(name: str = "auto", *, devices: list[str] | None = None, tpu: 
         devices: devices for ``"mirrored"``, e.g. ``["/cpu:0", "/cpu:1"]`` after splitting the CPU
             into logical devices (what the tests do).
         tpu: TPU name or address for ``"tpu"`` (default: the resolver's own lookup).
+        cluster_timeout: ``"multi_worker"``: seconds to wait for every worker of TF_CONFIG to
+            start; meanwhile the missing ones are printed, and Ctrl-C or SIGTERM end the wait
+            (``cluster_wait.watch_peers``).
 
     Multi-worker and TPU strategies must be created before any other TensorFlow op runs.
     """
@@ -99,7 +113,13 @@ def make_strategy(name: str = "auto", *, devices: list[str] | None = None, tpu: 
     if name == "mirrored":
         return tf.distribute.MirroredStrategy(devices=devices)
     if name == "multi_worker":
-        return tf.distribute.MultiWorkerMirroredStrategy()
+        from alexnet_keras.training.cluster_wait import wait_for_peers, watch_peers
+
+        jobs, task_type, task_index = _cluster()
+        me = (task_type, int(task_index or 0))
+        wait_for_peers(jobs, me, cluster_timeout)
+        with watch_peers(jobs, me, cluster_timeout):
+            return tf.distribute.MultiWorkerMirroredStrategy()
     resolver = tf.distribute.cluster_resolver.TPUClusterResolver(tpu=tpu)
     tf.config.experimental_connect_to_cluster(resolver)
     tf.tpu.experimental.initialize_tpu_system(resolver)

@@ -77,6 +77,35 @@ def evaluate_model(model, dataset, *, ten_crops: bool = False, steps: int | None
     return {**top_k_errors(scores, labels), "examples": int(len(labels))}
 
 
+def load_checkpoint(path):
+    """``keras.models.load_model(path)``; ``ValueError`` in one sentence for a file that is not a
+    ``.keras`` checkpoint (a folder, weights only, a truncated or other file)."""
+    import zipfile
+
+    import keras
+
+    import alexnet_keras  # noqa: F401  (registers the custom layers, metrics and optimiser)
+
+    path = os.fspath(path)
+    use = "pass a .keras file that train wrote (RUN/checkpoints/best.keras or last.keras)"
+    if os.path.isdir(path):
+        raise ValueError(f"checkpoint {path} is a folder; {use}")
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"checkpoint {path} does not exist; {use}")
+    if path.endswith(".weights.h5"):
+        raise ValueError(f"{path} holds weights only, not a model; pass it as --weights {path} "
+                         "with the --variant it was saved from")
+    if not zipfile.is_zipfile(path):
+        raise ValueError(f"{path} is not a .keras checkpoint (not a zip archive: truncated, or "
+                         f"another format); {use}")
+    try:
+        return keras.models.load_model(path, compile=False)
+    except Exception as error:  # Keras raises several types for damaged archives
+        first = str(error).strip().split(". ")[0].splitlines()[0][:200] if str(error) else ""
+        raise ValueError(f"{path} cannot be loaded as a Keras model ({type(error).__name__}: "
+                         f"{first}); {use}") from None
+
+
 def evaluate(
     checkpoint,
     *,
@@ -99,7 +128,8 @@ def evaluate(
     subtraction of our trainer, the pipeline's default) or ``"torch"`` (torchvision's weights).
 
     ``data_path`` is the image folder of ``dataset="folder"``; ``skip_corrupt`` leaves unreadable
-    images out (``data.load``). A data set with more classes than the model's outputs is refused.
+    images out (``data.load``). A data set with another number of classes than the model's outputs
+    is refused (its labels would not be the model's classes).
 
     ``crops``: ``"center"``, ``"ten"`` or ``"both"``. ``image_size`` defaults to the model's input.
     Returns ``{"center": {...}, "ten_crops": {...}}`` with the crops asked for.
@@ -113,8 +143,7 @@ def evaluate(
 
     check_choice("preprocessing", preprocessing, PREPROCESSING_MODES)
     checkpoints = list(checkpoint) if isinstance(checkpoint, (list, tuple)) else [checkpoint]
-    models = [keras.models.load_model(c, compile=False) if isinstance(c, (str, os.PathLike)) else c
-              for c in checkpoints]
+    models = [load_checkpoint(c) if isinstance(c, (str, os.PathLike)) else c for c in checkpoints]
     model = models[0]
     if any(m.input_shape != model.input_shape or m.output_shape != model.output_shape
            for m in models):
@@ -123,10 +152,14 @@ def evaluate(
     size = image_size or model.input_shape[1]
     source = data.load(dataset, split, data_dir=data_dir, manual_dir=manual_dir, path=data_path,
                        skip_corrupt=skip_corrupt)
-    if source.num_classes > model.output_shape[-1]:
+    if source.num_classes != model.output_shape[-1]:
+        # Fewer classes than outputs is wrong too: label k of this data set is another class
+        # than the model's output k (torchvision's 1000 ImageNet outputs on a 3-class folder).
         raise ValueError(
             f"the data set {dataset!r} has {source.num_classes} classes but the checkpoint's model "
-            f"has {model.output_shape[-1]} outputs; evaluate on the data set it was trained on"
+            f"has {model.output_shape[-1]} outputs, so its labels are not the model's classes; "
+            "evaluate on the data set it was trained on (torchvision's weights: imagenet2012), "
+            "or train on this one first"
         )
     results = {}
     for name, ten in (("center", False), ("ten_crops", True)):

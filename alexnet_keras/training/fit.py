@@ -23,10 +23,12 @@ from typing import Callable
 from alexnet_keras.backend import check_active, require_tensorflow
 from alexnet_keras.plots import plot_history, read_csv_log
 from alexnet_keras.training import distribute, run_folder
-from alexnet_keras.training.callbacks import epoch_callbacks, stateful_callbacks
+from alexnet_keras.training.callbacks import epoch_callbacks, stateful_callbacks, write_error
 from alexnet_keras.training.backup import TrainingStateBackup
 from alexnet_keras.training.config import TrainConfig
-from alexnet_keras.training.inputs import _default_datasets, _default_model, _image_size  # noqa: F401
+from alexnet_keras.training.inputs import (  # noqa: F401 (_default_*: fit's names before the split)
+    _default_datasets, _default_model, _image_size, image_size, training_data,
+)
 from alexnet_keras.training.keras_compat import multi_worker_fixes
 from alexnet_keras.training.keras_distribution import fit_scope, in_distribution, make_distribution
 from alexnet_keras.training.optimizer import build_optimizer, learning_rate_schedule
@@ -162,7 +164,8 @@ def _plan(config: TrainConfig, strategy) -> _Run:
     run_folder.check_output(config.output)
     if strategy is None:  # first: multi-worker strategies must exist before any other op
         if config.backend == "tensorflow":
-            strategy = distribute.make_strategy(config.strategy, tpu=config.tpu_address)
+            strategy = distribute.make_strategy(config.strategy, tpu=config.tpu_address,
+                                                 cluster_timeout=config.cluster_timeout)
         else:
             strategy = make_distribution(config.strategy, backend=config.backend,
                                          tpu=config.tpu_address)
@@ -222,11 +225,16 @@ def _data(config: TrainConfig, run: _Run, datasets: Callable | None):
     # The data stream is built before the global seed is set: its randomness comes from
     # (config.seed, epoch) alone, whatever seed an earlier run in this process left behind.
     tf.random.set_seed(None)
-    train_ds, steps, val_ds, num_classes = (datasets or _default_datasets)(
-        config, run.plan.start_epoch, run.global_batch
-    )
+    found = (datasets or training_data)(config, run.plan.start_epoch, run.global_batch)
+    train_ds, steps, val_ds, num_classes = found[:4]
+    if num_classes < 2:
+        raise ValueError(f"the training data has {num_classes} class: a classifier needs at least "
+                         "two (with one, every prediction is right and nothing is learnt); give "
+                         "a data set with two or more classes (one folder per class)")
     run_folder.check_steps(run.plan, steps, config.output)
     run_folder.check_classes(run.plan, num_classes, config.output)
+    if len(found) > 4:  # the default data's fingerprint: a resume must see the same data
+        run_folder.check_data(run.plan, found[4], config.output)
     keras.utils.set_random_seed(config.seed)  # initial weights, dropout
     if config.deterministic:
         tf.config.experimental.enable_op_determinism()
@@ -255,17 +263,26 @@ def fit(
             ``Input``), called inside the strategy scope (default: ``alexnet`` with the config's
             options).
         datasets: ``datasets(config, start_epoch, global_batch) -> (train, steps_per_epoch,
-            validation or None, num_classes)``; ``train`` must be infinite and start at epoch
-            ``start_epoch`` (default: ``data.load`` + ``augment`` pipelines).
+            validation or None, num_classes)``, optionally a fifth element, the data's
+            fingerprint (a dict: a resume onto another one is refused); ``train`` must be infinite
+            and start at epoch ``start_epoch`` (default: ``inputs.training_data``).
         strategy: a ``tf.distribute.Strategy`` (default: ``make_strategy(config.strategy,
             tpu=config.tpu_address)``).
         callbacks: extra Keras callbacks.
 
     Raises:
-        run_folder.RunFolderError: the folder holds another run, or a trained one without backup.
+        run_folder.RunFolderError: the folder holds another run, or a trained one without
+            backup, or the data changed since the run started.
+        FolderInUseError: another process trains (or prepares) in ``config.output`` right now.
         TrainingDivergedError: the loss became NaN or infinite (the message says what to try).
         TrainingInterrupted: Ctrl-C; the message says how to resume.
     """
+    run_folder.check_output(config.output)
+    with run_folder.lock_run(config.output, None if distribute.is_chief() else distribute.task_id()):
+        return _fit(config, build_model, datasets, strategy, callbacks)
+
+
+def _fit(config, build_model, datasets, strategy, callbacks) -> TrainResult:
     started = time.perf_counter()
     config = _on_backend(config)
     run = _plan(config, strategy)
@@ -299,6 +316,12 @@ def fit(
                 )
             except KeyboardInterrupt:
                 raise TrainingInterrupted(run_folder.interrupted_message(config, run.backups)) from None
+            except Exception as error:
+                _name_damaged_shard(config, error)
+                named = write_error(error, config.output)  # a full disk: name the folder when
+                if named is not None and named is not error:  # the writer did not
+                    raise named from error
+                raise
     finally:
         keras.config.set_dtype_policy(previous_policy)
 
@@ -307,6 +330,18 @@ def fit(
     if history:
         plot_history(csv_log, run.paths["plot"])
     return _result(config, run, started, model=model, history=history, steps_per_epoch=steps)
+
+
+def _name_damaged_shard(config: TrainConfig, error: Exception) -> None:
+    """A ``DataLossError`` while reading a prepared folder (a shard damaged after training
+    started): raise the ``PreparedFolderError`` that names the shard and ``prepare --verify``."""
+    import tensorflow as tf
+
+    if config.prepared and isinstance(error, tf.errors.DataLossError):
+        from alexnet_keras.data.prepared import check_shards
+
+        for split in ("train", "validation"):
+            check_shards(config.prepared, split, verify=True)  # raises, naming the shard
 
 
 def format_metrics_table(history: dict) -> str:

@@ -20,7 +20,9 @@ Running the same command again:
 - finished: changes nothing and says so; a larger ``epochs`` continues it.
 
 A resume must be the same run: only ``config.RESUMABLE_FIELDS`` may differ from the record (each
-change is appended to "resumes"); any other difference is refused, naming it. ``restart=True`` starts
+change is appended to "resumes"); any other difference is refused, naming it, and so is other data
+than the run started on (the fingerprint in config.json's "data", ``check_data``). While a run
+trains it holds the folder's lock (``lock_run``): a second command on the folder is refused. ``restart=True`` starts
 over in the folder. ``plan_run`` decides and checks, writing nothing; ``start_run`` writes.
 """
 
@@ -76,6 +78,7 @@ class Plan:
     derived: dict = dataclasses.field(default_factory=dict)
     complete: bool = False
     message: str = ""
+    data: dict | None = None  # the data's fingerprint (inputs.training_data), recorded at the start
 
 
 def _record_json(config: TrainConfig) -> dict:
@@ -162,6 +165,12 @@ def plan_run(config: TrainConfig, paths: dict, backups: str, derived: dict) -> P
     record = read_record(paths["config"])
     backup, skipped = newest_readable_backup(backups)
     if backup is None:
+        if record is not None and not skipped and not compare(current_config(record),
+                                                             _record_json(config))[0]:
+            # This run's own files, from an attempt that stopped (a full disk, a kill) before
+            # its first backup: nothing in them can be resumed, so the run starts again.
+            return Plan(derived=derived, message=f"{output}: no epoch of this run was backed up "
+                        "yet (the last attempt stopped first); starting it from epoch 1")
         if _has_finished_epochs(paths):
             raise RunFolderError(
                 f"{output} holds a trained run (checkpoints or a CSV log) but no backup to continue "
@@ -208,6 +217,33 @@ def check_steps(plan: Plan, steps_per_epoch: int, output: str) -> None:
         _refuse(output, {"steps_per_epoch (derived from the data)": [was, steps_per_epoch]})
 
 
+def check_data(plan: Plan, fingerprint: dict, output: str) -> None:
+    """A resume must train on the data the run started on: refuse, naming what changed (files
+    added, removed or replaced, a prepared folder rebuilt) unless ``--restart``."""
+    from alexnet_keras.training.inputs import describe_changes
+
+    plan.data = json.loads(json.dumps(fingerprint))
+    was = (plan.record or {}).get("data")
+    changes = describe_changes(was, plan.data) if plan.backup is not None and was else []
+    if changes:
+        shown = "; ".join(changes[:5]) + (f"; {len(changes) - 5} more" if len(changes) > 5 else "")
+        raise RunFolderError(
+            f"{output} holds a run trained on other data than this command reads ({shown}); a "
+            f"resume must see the same data: restore it, or to train on the data as it is now, "
+            + HOW_TO_START_OVER.format(output=output) + " (it deletes that run's files)")
+
+
+def lock_run(output: str, task: str | None = None):
+    """Hold the run folder's lock while training (``folder_lock``): a second training on the same
+    ``--output`` is refused while the first runs. Another worker of a multi-worker run (``task``)
+    locks its own backup folder instead, beside the chief."""
+    from alexnet_keras.data.folder_lock import folder_lock
+
+    folder = output if task is None else backup_dir(run_paths(output), task)
+    return folder_lock(folder, what="training", fix="wait for it to end (or stop it), or give "
+                       "this run another --output")
+
+
 def _remove_run(paths: dict) -> None:
     for key in ("config", "csv", "plot"):
         if os.path.exists(paths[key]):
@@ -223,9 +259,13 @@ def _truncate_csv(path: str, start_epoch: int) -> None:
         return
     with open(path, newline="") as handle:
         rows = list(csv.reader(handle))
-    kept = rows[:1] + [row for row in rows[1:] if row and int(row[0]) < start_epoch]
-    with open(path, "w", newline="") as handle:
+    # A row cut short by a crash or a full disk (no epoch number) goes with the unfinished epochs.
+    kept = rows[:1] + [row for row in rows[1:]
+                       if row and row[0].isdigit() and int(row[0]) < start_epoch]
+    temporary = path + ".tmp"  # a full disk while writing must not cut the log itself short
+    with open(temporary, "w", newline="") as handle:
         csv.writer(handle).writerows(kept)
+    os.replace(temporary, path)
 
 
 def start_run(config: TrainConfig, paths: dict, plan: Plan, *, chief: bool) -> None:
@@ -241,6 +281,8 @@ def start_run(config: TrainConfig, paths: dict, plan: Plan, *, chief: bool) -> N
     os.makedirs(paths["output"], exist_ok=True)
     if plan.start_epoch == 0:
         record = {"config": _record_json(config), "derived": plan.derived, "resumes": []}
+        if plan.data is not None:
+            record["data"] = plan.data
         if os.path.exists(paths["csv"]):
             os.remove(paths["csv"])
     else:
@@ -250,6 +292,8 @@ def start_run(config: TrainConfig, paths: dict, plan: Plan, *, chief: bool) -> N
             {"epoch": plan.start_epoch, "backup": os.path.basename(plan.backup.path),
              "changes": plan.changes, "derived": plan.derived}
         )
+        if plan.data is not None:
+            record.setdefault("data", plan.data)  # a record of an older version had none
         _truncate_csv(paths["csv"], plan.start_epoch)
     temporary = paths["config"] + ".tmp"
     with open(temporary, "w") as handle:
