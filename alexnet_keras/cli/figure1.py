@@ -20,8 +20,6 @@ def _run_figure1(args: argparse.Namespace) -> int:
     settings = dataclasses.replace(settings, **changes)
     output = args.output or ("runs/figure1_quick" if args.quick else "results/figure1")
     command = "python -m alexnet_keras " + " ".join(shlex.quote(a) for a in sys.argv[1:])
-    if args.processes < 1:
-        raise ValueError(f"--processes must be at least 1; received {args.processes}")
     if args.processes > 1 and not args.tables_only:
         _run_in_processes(args, settings, output)
         run(output, settings=settings, command=command, tables_only=True)
@@ -56,11 +54,14 @@ def _run_in_processes(args: argparse.Namespace, settings, output: str) -> None:
         if finished.wait() != 0:
             failed.append(" ".join(finished.args[-1:]))
     if failed:
-        raise SystemExit(f"python -m alexnet_keras figure1: error: arm(s) {', '.join(failed)} failed (their messages are above); "
-                           "the runs they finished are kept: the same command resumes")
+        raise SystemExit(f"python -m alexnet_keras figure1: error: arm(s) {', '.join(failed)} failed "
+                         "(their messages are above); the runs they finished are kept: the same "
+                         "command resumes")
 
 
 def add_figure1_command(subparsers) -> argparse.ArgumentParser:
+    from alexnet_keras.cli.commands import positive_int
+
     parser = subparsers.add_parser(
         "figure1", help="Figure 1: ReLU against tanh, each at its best learning rate (resumable)",
         description="Search each network's learning rate on a grid (2 seeds a rate), then train 5 fresh "
@@ -75,10 +76,10 @@ def add_figure1_command(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("--arms", nargs="+", default=None,
                         help="only these arms, e.g. relu-cuda-convnet-raw (processes given disjoint "
                         "arms can share one --output)")
-    parser.add_argument("--train-images", type=int, default=None)
+    parser.add_argument("--train-images", type=positive_int, default=None)
     parser.add_argument("--threshold", type=float, default=None, help="training error to reach")
-    parser.add_argument("--budget-steps", type=int, default=None)
-    parser.add_argument("--processes", type=int, default=1,
+    parser.add_argument("--budget-steps", type=positive_int, default=None)
+    parser.add_argument("--processes", type=positive_int, default=1,
                         help="run the arms in this many processes at once (for a GPU; default 1)")
     parser.add_argument("--tables-only", action="store_true",
                         help="train nothing: write the tables from the runs finished so far")
