@@ -94,7 +94,10 @@ def require_tensorflow(what: str):
     if not installed("tensorflow"):
         raise ValueError(f"{what} needs TensorFlow (tf.data reads and augments the images, also on "
                          f"the jax backend): pip install tensorflow-cpu")
-    import tensorflow as tf
+    from alexnet_keras._quiet import stderr_silenced
+
+    with stderr_silenced():  # TensorFlow's C++ start-up lines, when Keras did not import it first
+        import tensorflow as tf
 
     return tf
 

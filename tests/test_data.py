@@ -119,8 +119,8 @@ def test_folder_with_split_subfolders_uses_the_split(tmp_path):
 def test_unknown_name_or_split_is_a_value_error():
     with pytest.raises(ValueError, match="'mnist'.*allowed: offline"):
         data.load("mnist")
-    with pytest.raises(ValueError, match="'test'.*allowed: train, validation"):
-        data.load("offline", "test")
+    with pytest.raises(ValueError, match="'valid'.*allowed: train, validation, test"):
+        data.load("offline", "valid")
 
 
 # ---- bad input -------------------------------------------------------------------------------

@@ -25,13 +25,13 @@ ALLOWED = {
     "data": {"data", "model", "checks", "backend"},
     "training": {"training", "data", "model", "checks", "plots", "backend"},  # plots: the run's curves PNG
     "checks": set(),
-    "backend": set(),  # which Keras backend: imports nothing of the package
+    "backend": {"_quiet"},  # which Keras backend; imports TensorFlow quietly when asked to
     "plots": {"plots", "model", "data", "checks", "backend"},
     "figure1": {"figure1", "model", "data", "checks", "backend"},
     "ablation": {"ablation", "model", "data", "training", "plots", "checks", "backend"},
     "bench": {"bench", "model", "data", "training", "checks", "backend"},
     "cli": {"cli", "model", "data", "training", "bench", "checks", "plots", "ablation", "figure1",
-            "backend"},
+            "backend", "_quiet"},
     "_quiet": set(),  # silences TensorFlow's start-up lines; imported by the package's __init__
     "course": {"_quiet"},  # the notebooks' one-line set-up
 }

@@ -86,9 +86,22 @@ def write_error_message(error: OSError) -> str | None:
             "run the same command again: it continues from the last finished step")
 
 
+def _import_tensorflow_quietly() -> None:
+    """On Keras' JAX or torch backend, TensorFlow (for tf.data) is imported by whichever module needs
+    it first, and its C++ start-up lines would land in the middle of a command's output: import it
+    now, with them silenced (on the tensorflow backend ``import alexnet_keras`` already did)."""
+    from alexnet_keras._quiet import stderr_silenced
+    from alexnet_keras.backend import installed
+
+    if "tensorflow" not in sys.modules and installed("tensorflow"):
+        with stderr_silenced():
+            import tensorflow  # noqa: F401
+
+
 def main(argv: list[str] | None = None) -> int:
     """Runs one command; returns its exit status (2: bad arguments, 1: a user's error at run time)."""
     args = build_parser().parse_args(argv)
+    _import_tensorflow_quietly()
     if hasattr(signal, "SIGXFSZ"):  # past `ulimit -f`, a write fails (EFBIG) instead of killing us
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     try:

@@ -36,7 +36,8 @@ def lock_holder(folder: str) -> int | None:
 
 @contextlib.contextmanager
 def folder_lock(folder: str | os.PathLike, *, what: str, fix: str):
-    """Hold ``folder``'s lock (creating the folder) for the ``with`` block; ``FolderInUseError``
+    """Hold ``folder``'s lock (creating the folder; a folder this call created is removed again if
+    the block fails before writing into it) for the ``with`` block; ``FolderInUseError``
     ("``folder`` is in use: process N ... so this ``what`` would mix with it; ``fix``") when
     another process holds it."""
     try:
@@ -45,8 +46,10 @@ def folder_lock(folder: str | os.PathLike, *, what: str, fix: str):
         yield
         return
     folder = os.fspath(folder)
+    created = not os.path.exists(folder)
     os.makedirs(folder, exist_ok=True)
     descriptor = os.open(folder, os.O_RDONLY)
+    finished = False
     try:
         try:
             fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -59,5 +62,8 @@ def folder_lock(folder: str | os.PathLike, *, what: str, fix: str):
                                    f"there) holds its lock, so this {what} would mix with it; "
                                    f"{fix}") from None
         yield
+        finished = True
     finally:
+        if created and not finished and not os.listdir(folder):
+            os.rmdir(folder)  # refused or failed before writing anything: leave no empty folder
         os.close(descriptor)
