@@ -155,7 +155,9 @@ def _bad_arguments(tmp_path):
     """(arguments after ``train``, exit status, what the error line must say)."""
     (tmp_path / "notes.txt").write_text("mine")
     photos = str(_jpeg_folder(tmp_path / "photos"))
-    run = ["--output", str(tmp_path / "run")]
+    # Each case gets its own --output: the cases run two at a time, and two runs sharing a folder
+    # would meet its lock instead of the error under test.
+    run = lambda name: ["--output", str(tmp_path / name)]  # noqa: E731
     return {
         "unknown variant": (["--variant", "vgg"], 2, "invalid choice: 'vgg' (choose from 'paper'"),
         "unknown data set": (["--dataset", "mnist"], 2, "invalid choice: 'mnist'"),
@@ -165,13 +167,13 @@ def _bad_arguments(tmp_path):
         "drop factor above 1": (["--lr-drop-factor", "10"], 2, "--lr-drop-factor: must be in (0, 1)"),
         "output is a file": (["--output", str(tmp_path / "notes.txt")], 2, "is a file"),
         "folder without path": (["--dataset", "folder"], 2, "needs --data-path"),
-        "missing folder": (["--dataset", "folder", "--data-path", str(tmp_path / "nowhere"), *run],
-                           1, "does not exist"),
+        "missing folder": (["--dataset", "folder", "--data-path", str(tmp_path / "nowhere"),
+                            *run("missing")], 1, "does not exist"),
         "batch larger than the data": (["--dataset", "folder", "--data-path", photos,
-                                        "--image-size", "67", "--batch-size", "64", *run],
+                                        "--image-size", "67", "--batch-size", "64", *run("batch")],
                                        1, "lower --batch-size"),
         "missing ILSVRC tars": (["--dataset", "imagenet2012", "--manual-dir", str(tmp_path),
-                                 "--data-dir", str(tmp_path / "tfds"), *run],
+                                 "--data-dir", str(tmp_path / "tfds"), *run("tars")],
                                 1, "ILSVRC2012_img_train.tar"),
     }
 
