@@ -3,6 +3,7 @@ numbers, its switches, and the quick mode end to end on one arm."""
 
 import json
 import math
+import shutil
 
 import numpy as np
 import pytest
@@ -318,5 +319,12 @@ def test_quick_protocol_on_one_arm_writes_every_table_and_resumes(tmp_path):
     assert (provenance["test_images"], provenance["validation_images"], provenance["seeds"]) == (32, 32, 1)
     assert {"command", "machine", "date", "wall_seconds"} <= set(provenance)
     assert "cores" in provenance["machine"] and "TensorFlow" in provenance["software"]
+    kept = output / "runs" / "base" / "seed0"
+    assert {p.name for p in kept.iterdir()} == {*ablations.RECORD_FILES, "run.json", "conv1_kernels.npy"}
+    assert not any(p.name.endswith(".keras") for p in output.rglob("*"))  # checkpoints stay behind
+    # Another machine: the records (committed) without the run folders; nothing is trained again.
+    shutil.rmtree(runs)
     again = ablations.run_protocol(str(output), runs=str(runs), arms=["pooling"], quick=True)
-    assert again["runs"] == first["runs"]  # read back from the finished run folders
+    assert not runs.exists() and again["runs"] == first["runs"]
+    assert again["figures"] == first["figures"]
+    assert repr(again["comparisons"]) == repr(first["comparisons"])  # repr: NaN equals itself

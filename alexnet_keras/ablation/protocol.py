@@ -4,7 +4,8 @@ Each arm of ``ARMS`` changes one thing the paper credits with a gain (LRN and ov
 Sections 3.3-3.4; two towers, 3.2; dropout, 4.2; PCA lighting and random patches, 4.1; the
 initialisation, 5) against ``base_config()``, the demo's 24-epoch recipe, and trains every setting
 with ``seeds`` seeds through ``alexnet_keras.training.fit`` (one folder per run under ``runs``, so an
-interrupted protocol resumes and finished runs are read back). Seed s means the same data order,
+interrupted run resumes); each finished run's logs and test softmax are kept under ``output/runs/``
+(``keep_run``), committed with the results, so the protocol continues on another machine from them. Seed s means the same data order,
 crops, flips and lighting draws in every arm (``alexnet_keras.data.pipelines``: stateless draws of
 (seed, epoch, position)), so arms are compared per seed. After training, each run's last checkpoint
 is scored once on the offline set's test split (5,000 images; nothing is chosen on it), and its
@@ -19,7 +20,8 @@ per-image softmax is kept. Written under ``output``:
     init.csv          step-0 output std and gradient norm per layer, for each initialisation
     ensemble.csv      the base seeds on the test split: each, the mean member, the member chosen on
                       validation, and their softmax average (Section 6)
-    figures.csv, retrieval.csv, conv1_kernels.png/.npy   Figures 3 and 4 (``report.figure_rows``)
+    figures.csv, retrieval.csv, conv1_kernels.png/.npy   Figures 3 and 4 (``report.checkpoint_figures``)
+    runs/<run>/seed<s>/   each finished run's record (``keep_run``)
     provenance.json   command, machine, date, wall seconds, test and validation images, seeds
 
 The activation arm (ReLU against tanh, Section 3.1) is not here: a learning rate tuned for ReLU and
@@ -33,8 +35,10 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import json
 import math
 import os
+import shutil
 import time
 
 import keras
@@ -55,6 +59,8 @@ VALUE = measures.VALUE
 TEST = "test_top1_error"
 CENSORED = ("epochs_to_converge", "plateau_exit_step")
 PREDICTIONS = report.RUN_PREDICTIONS
+# What ``keep_run`` keeps of a finished run folder (everything ``measure_run`` reads)
+RECORD_FILES = ("config.json", "training_log.csv", "epochs.csv", "steps.csv", PREDICTIONS)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -195,7 +201,7 @@ def step_losses(folder: str) -> list[float]:
     return losses
 
 
-def measure_run(folder: str, classes: int) -> dict:
+def measure_run(folder: str) -> dict:
     """A run folder's numbers (the CSV columns; definitions in ``alexnet_keras.ablation.measures``):
     the last epoch's validation error, its test error from ``test_predictions.npz``, the censored
     measures (None: not reached within the run)."""
@@ -208,6 +214,7 @@ def measure_run(folder: str, classes: int) -> dict:
     from alexnet_keras.training.metrics import top_k_errors
 
     test = top_k_errors(softmax, labels)
+    classes = softmax.shape[-1]
     return {
         "epochs": len(val), "steps_per_epoch": len(losses) // max(len(val), 1),
         TEST: test["top1_error"], "test_top5_error": test["top5_error"], "test_images": len(labels),
@@ -221,29 +228,50 @@ def measure_run(folder: str, classes: int) -> dict:
     }
 
 
-def train_run(config: TrainConfig, test_steps: int | None = None) -> int:
+def train_run(config: TrainConfig, test_steps: int | None = None) -> None:
     """Train (or resume, or read back) one run, then score its last checkpoint on the test split
-    once (``test_predictions.npz``, kept: a finished run is not scored again); returns its classes."""
+    once (``test_predictions.npz``, kept: a finished run is not scored again)."""
     from alexnet_keras.training.fit import fit
     from alexnet_keras.training.test_split import split_predictions
 
     result = fit(config, callbacks=[StepLog(config.output)])
-    classes = int(result.model.output_shape[-1])
     path = os.path.join(config.output, PREDICTIONS)
     if not os.path.exists(path):
         softmax, labels = split_predictions(result.model, config, steps=test_steps)
         np.savez_compressed(path + ".tmp.npz", softmax=softmax.astype(np.float16), labels=labels)
         os.replace(path + ".tmp.npz", path)
     keras.backend.clear_session()
-    return classes
+
+
+def keep_run(folder: str, record: str, figures=None) -> None:
+    """Copies a finished run's small files (``RECORD_FILES``: its logs, test softmax and
+    configuration; ``run.json``: machine and date) from ``folder`` to ``record``, the folder that
+    is committed: the checkpoints stay behind (hundreds of MB each). ``figures``: a base run's
+    (row, rows per class, conv1 kernel) from ``report.checkpoint_figures``. Written whole or not at
+    all (a temporary folder renamed), so an interruption never leaves half a record."""
+    partial = record + ".partial"
+    shutil.rmtree(partial, ignore_errors=True)
+    os.makedirs(partial)
+    for name in RECORD_FILES:
+        shutil.copy2(os.path.join(folder, name), partial)
+    about = {"machine": report.machine(), "date": time.strftime("%Y-%m-%d"), "trained_in": folder}
+    if figures is not None:
+        row, by_class, kernel = figures
+        about.update(figures=row, retrieval=by_class)
+        np.save(os.path.join(partial, "conv1_kernels.npy"), kernel)
+    with open(os.path.join(partial, "run.json"), "w") as handle:
+        json.dump(about, handle, indent=1)
+    os.replace(partial, record)
 
 
 def run_protocol(output: str = "results/ablations", *, runs: str = "runs/ablations",
                  seeds: int = SEEDS, epochs: int = EPOCHS, arms=None, quick: bool = False,
                  data_dir: str | None = None, log=print, command: str | None = None) -> dict:
     """Train every arm's settings with ``seeds`` seeds (resuming what ``runs`` holds), score each
-    on the test split, then write the files listed in the module docstring under ``output``;
-    returns the tables as ``{name: rows}``."""
+    on the test split, keep each finished run's record under ``output/runs/`` (``keep_run``: what
+    the tables are computed from, so a record made on another machine is never trained again), then
+    write the files listed in the module docstring under ``output``; returns the tables as
+    ``{name: rows}``."""
     if seeds < 1 or epochs < 1:
         raise ValueError(f"seeds and epochs must be at least 1; received seeds={seeds}, epochs={epochs}")
     chosen = select_arms(arms)
@@ -254,39 +282,71 @@ def run_protocol(output: str = "results/ablations", *, runs: str = "runs/ablatio
     make = lambda seed, overrides: base_config(  # noqa: E731
         epochs=epochs, quick=quick, data_dir=data_dir, seed=seed,
         output=os.path.join(runs, run_name(overrides), f"seed{seed}"), **overrides)
-    measured, rows, classes = {}, [], 0
+    records = os.path.join(output, "runs")
+    base = make(0, {})
+    held_out = []  # the validation images, loaded once when first needed
+    measured, rows = {}, []
     for arm in chosen:
         for setting, overrides in arm.settings.items():
             for seed in range(seeds):
-                config = make(seed, overrides)
-                if config.output not in measured:
-                    log(f"[{arm.name}] {setting}, seed {seed}: {config.output}")
-                    classes = train_run(config, test_steps=4 if quick else None)
-                    measured[config.output] = measure_run(config.output, classes)
+                config, name = make(seed, overrides), run_name(overrides)
+                record = os.path.join(records, name, f"seed{seed}")
+                if record not in measured:
+                    if not os.path.isdir(record):
+                        log(f"[{arm.name}] {setting}, seed {seed}: {config.output}")
+                        train_run(config, test_steps=4 if quick else None)
+                        figures = None
+                        if name == "base":
+                            held_out = held_out or [
+                                report.held_out_images(base, steps=base.validation_steps)]
+                            figures = report.checkpoint_figures(
+                                f"seed{seed}", os.path.join(config.output, "checkpoints", "last.keras"),
+                                *held_out[0])
+                        keep_run(config.output, record, figures)
+                        log(f"[{arm.name}] {setting}, seed {seed}: kept in {record}")
+                    measured[record] = measure_run(record)
                 rows.append({"arm": arm.name, "setting": setting, "seed": seed,
-                             "run": run_name(overrides), **measured[config.output]})
-    predictions, labels = report.write_predictions(output, measured, runs)
-    base = make(0, {})
-    checkpoints = {f"seed{s}": os.path.join(make(s, {}).output, "checkpoints", "last.keras")
-                   for s in range(seeds)}
+                             "run": name, **measured[record]})
+    predictions, labels = report.write_predictions(output, measured, records)
+    kept = {}  # the base seeds' Figures 3 and 4, from their records
+    for seed in range(seeds):
+        path = os.path.join(records, "base", f"seed{seed}")
+        if os.path.isdir(path):
+            with open(os.path.join(path, "run.json")) as handle:
+                kept[f"seed{seed}"] = (json.load(handle), path)
     validation = {f"seed{r['seed']}": r["validation_top1_error"] for r in rows if r["run"] == "base"}
-    images, image_labels = report.held_out_images(base, steps=base.validation_steps)
+    if kept:
+        best = min(validation, key=validation.get) if validation else next(iter(kept))
+        report.save_conv1_kernels(np.load(os.path.join(kept[best][1], "conv1_kernels.npy")),
+                                  os.path.join(output, "conv1_kernels.png"), best)
+    images, _ = held_out[0] if held_out else report.held_out_images(base, steps=base.validation_steps)
     train_images, train_labels = report.held_out_images(base, split="train", steps=1)
-    figures, retrieval = report.figure_rows(checkpoints, images, image_labels,
-                                            png=os.path.join(output, "conv1_kernels.png"),
-                                            best=min(validation, key=validation.get, default=None))
+    classes = _classes(predictions)
     results = {
         "runs": rows, "summary": report.summarize(rows),
         "comparisons": analysis.compare(rows, chosen, CENSORED, predictions, labels),
         "censored": [r for metric in CENSORED for r in analysis.censored_rows(rows, chosen, metric)],
         "init": report.init_rows(base, train_images, train_labels, classes=classes),
         "ensemble": analysis.ensemble_rows(
-            {f"seed{s}": predictions[("base", s)] for s in range(seeds)}, labels, validation),
-        "figures": figures, "retrieval": retrieval,
+            {f"seed{s}": predictions[("base", s)] for s in range(seeds) if ("base", s) in predictions},
+            labels, validation),
+        "figures": [about["figures"] for about, _ in kept.values()],
+        "retrieval": [row for about, _ in kept.values() for row in about["retrieval"]],
     }
     for name, table in results.items():
         report.write_csv(os.path.join(output, f"{name}.csv"), table)
     report.write_provenance(output, command or "run_protocol(...)", started, list(measured),
-                            test_images=len(labels), validation_images=len(images), seeds=seeds)
+                            test_images=len(labels), validation_images=len(images), seeds=seeds,
+                            record_machines=sorted({_machine(path) for path in measured}))
     log(f"wrote {', '.join(results)} (.csv), predictions.npz and conv1_kernels (.png, .npy) to {output}")
     return results
+
+
+def _classes(predictions: dict) -> int:
+    """The number of classes: the width of any run's test softmax."""
+    return int(next(iter(predictions.values())).shape[-1])
+
+
+def _machine(record: str) -> str:
+    with open(os.path.join(record, "run.json")) as handle:
+        return json.load(handle)["machine"]

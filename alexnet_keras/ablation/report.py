@@ -185,38 +185,38 @@ def init_rows(config, images, labels, classes: int,
     return rows
 
 
-def figure_rows(checkpoints: dict, images, labels, k: int = 5, png: str | None = None,
-                best: str | None = None) -> tuple[list[dict], list[dict]]:
-    """Per base checkpoint: conv1's mean chroma per tower and the towers' specialisation
-    (``tower_specialisation``, Figure 3), and fc7 retrieval precision at ``k`` on the held-out
-    ``images`` against the same retrieval on their pixels (Figure 4). Returns (one row per
-    checkpoint, one row per checkpoint and class). ``png``: where to save the conv1 kernels of
-    checkpoint ``best`` (default: the first); beside it, ``conv1_kernels.npy`` holds them."""
+def checkpoint_figures(name: str, path: str, images, labels, k: int = 5):
+    """One base checkpoint's Figures 3 and 4: conv1's mean chroma per tower and the towers'
+    specialisation (``tower_specialisation``, Figure 3), and fc7 retrieval precision at ``k`` on the
+    held-out ``images`` against the same retrieval on their pixels (Figure 4). Returns (its row, its
+    rows per class, its conv1 kernel array), all small enough to keep with the run's record."""
     import keras
 
-    rows, by_class = [], []
     pixels = measures.retrieval_precision(np.reshape(images, (len(images), -1)), labels, k)
-    for name, path in checkpoints.items():
-        model = keras.models.load_model(path, compile=False)
-        chroma = measures.tower_chroma(model)
-        towers = measures.tower_specialisation(model)
-        precision = measures.retrieval_precision(measures.fc7_features(model, images), labels, k)
-        rows.append({"model": name, "chroma_tower1": chroma[0], "chroma_tower2": chroma[1],
-                     "chroma_gap": towers["gap"], "chroma_gap_p_value": towers["p_value"],
-                     f"fc7_precision_at_{k}": precision["mean"],
-                     f"pixel_precision_at_{k}": pixels["mean"], "chance": _retrieval_chance(labels)})
-        by_class += [{"model": name, "class": c, f"fc7_precision_at_{k}": precision[c],
-                      f"pixel_precision_at_{k}": pixels[c]} for c in precision if c != "mean"]
-        if png and name == (best or next(iter(checkpoints))):
-            np.save(os.path.splitext(png)[0] + ".npy", np.asarray(model.get_layer("conv1").kernel))
-            figure = measures.plot_conv1_kernels(model)
-            figure.suptitle(f"conv1 kernels by tower (Figure 3), base recipe {name}")
-            figure.savefig(png, dpi=120, bbox_inches="tight")
-            import matplotlib.pyplot as plt
+    model = keras.models.load_model(path, compile=False)
+    chroma = measures.tower_chroma(model)
+    towers = measures.tower_specialisation(model)
+    precision = measures.retrieval_precision(measures.fc7_features(model, images), labels, k)
+    row = {"model": name, "chroma_tower1": chroma[0], "chroma_tower2": chroma[1],
+           "chroma_gap": towers["gap"], "chroma_gap_p_value": towers["p_value"],
+           f"fc7_precision_at_{k}": precision["mean"],
+           f"pixel_precision_at_{k}": pixels["mean"], "chance": _retrieval_chance(labels)}
+    by_class = [{"model": name, "class": c, f"fc7_precision_at_{k}": precision[c],
+                 f"pixel_precision_at_{k}": pixels[c]} for c in precision if c != "mean"]
+    kernel = np.asarray(model.get_layer("conv1").kernel)
+    keras.backend.clear_session()
+    return row, by_class, kernel
 
-            plt.close(figure)
-        keras.backend.clear_session()
-    return rows, by_class
+
+def save_conv1_kernels(kernel, png: str, name: str) -> None:
+    """Figure 3 for one network: its conv1 kernels as ``png`` and, beside it, the array (.npy)."""
+    import matplotlib.pyplot as plt
+
+    np.save(os.path.splitext(png)[0] + ".npy", kernel)
+    figure = measures.plot_conv1_kernels(kernel)
+    figure.suptitle(f"conv1 kernels by tower (Figure 3), base recipe {name}")
+    figure.savefig(png, dpi=120, bbox_inches="tight")
+    plt.close(figure)
 
 
 def _retrieval_chance(labels) -> float:
