@@ -230,3 +230,31 @@ def test_package_and_bench_train_run_without_tensorflow(tmp_path):
     assert len(rows) == len(backends) + (1 if "torch" in backends else 0), bench.stdout
     assert 'setting="XLA on"' in rows[0] and "default=1" in rows[0]  # jax: jit by default
     assert bench.stdout.strip().splitlines()[-1].startswith("images_per_second=")
+
+
+@pytest.mark.slow
+def test_package_and_bench_train_run_in_a_venv_without_tensorflow(tmp_path):
+    """The GPU machine's set-up for real: a new venv holding keras, jax, numpy and pillow at our
+    pins (none of tensorflow, tensorflow-datasets or tensorboard), the package on PYTHONPATH. The
+    test above hides only ``tensorflow``; this one also catches an import of anything that only
+    TensorFlow's dependencies install."""
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=TIMEOUT)
+    python = str(venv / "bin" / "python")
+    installed = subprocess.run([python, "-m", "pip", "install", "-q", "-c",
+                                os.path.join(ROOT, "constraints.txt"), "keras", "jax", "numpy",
+                                "pillow"], capture_output=True, text=True, timeout=TIMEOUT)
+    assert installed.returncode == 0, installed.stderr[-3000:]
+    missing = _run([python, "-c", "import importlib.util as u; print([m for m in ('tensorflow', "
+                    "'tensorflow_datasets', 'tensorboard') if u.find_spec(m)])"])
+    assert missing.stdout.strip() == "[]"
+    imported = _run([python, "-c", "import alexnet_keras, alexnet_keras.model, keras\n"
+                     "print(keras.backend.backend(), alexnet_keras.small_convnet().count_params() > 0)"],
+                    KERAS_BACKEND="jax")
+    assert imported.stdout.split() == ["jax", "True"], imported.stdout
+    # The command without --backend or KERAS_BACKEND takes the installed jax.
+    bench = _run([python, "-m", "alexnet_keras", "bench", "train", "--batch-size", "2",
+                  "--image-size", "67", "--num-classes", "10", "--steps", "1", "--warmup", "1",
+                  "--repeats", "1", "--matmul-size", "64", "--xla", "default"])
+    assert "on jax" in bench.stdout
+    assert bench.stdout.strip().splitlines()[-1].startswith("images_per_second="), bench.stdout
