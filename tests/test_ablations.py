@@ -327,4 +327,8 @@ def test_quick_protocol_on_one_arm_writes_every_table_and_resumes(tmp_path):
     again = ablations.run_protocol(str(output), runs=str(runs), arms=["pooling"], quick=True)
     assert not runs.exists() and again["runs"] == first["runs"]
     assert again["figures"] == first["figures"]
+    # A record of another recipe (here: other epochs) is refused, not mixed into the tables.
+    with pytest.raises(ValueError, match=r"base/seed0 holds a run made with other settings \(epochs 1 there, 2 now"):
+        ablations.check_same_run(str(kept), ablations.base_config(epochs=2, quick=True, seed=0,
+                                                                   output=str(runs / "base" / "seed0")))
     assert repr(again["comparisons"]) == repr(first["comparisons"])  # repr: NaN equals itself

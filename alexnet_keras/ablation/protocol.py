@@ -243,6 +243,23 @@ def train_run(config: TrainConfig, test_steps: int | None = None) -> None:
     keras.backend.clear_session()
 
 
+def check_same_run(folder: str, config: TrainConfig) -> None:
+    """Refuses a run folder or record made with other settings than ``config`` (``epochs`` too,
+    which ``fit`` would let a resume change: a finished 24-epoch cosine run "resumed" to 48 epochs
+    is neither recipe), naming the fields; a folder without ``config.json`` passes."""
+    from alexnet_keras.training.run_folder import _record_json, compare, current_config, read_record
+
+    recorded = read_record(os.path.join(folder, "config.json"))
+    if recorded is None:
+        return
+    refused, allowed = compare(current_config(recorded), _record_json(config))
+    differ = {**refused, **{k: v for k, v in allowed.items() if k == "epochs"}}
+    if differ:
+        fields = ", ".join(f"{k} {was!r} there, {now!r} now" for k, (was, now) in differ.items())
+        raise ValueError(f"{folder} holds a run made with other settings ({fields}); move it aside "
+                         "(or give the protocol other --runs and --output folders) and run again")
+
+
 def keep_run(folder: str, record: str, figures=None) -> None:
     """Copies a finished run's small files (``RECORD_FILES``: its logs, test softmax and
     configuration; ``run.json``: machine and date) from ``folder`` to ``record``, the folder that
@@ -292,7 +309,9 @@ def run_protocol(output: str = "results/ablations", *, runs: str = "runs/ablatio
                 config, name = make(seed, overrides), run_name(overrides)
                 record = os.path.join(records, name, f"seed{seed}")
                 if record not in measured:
+                    check_same_run(record, config)
                     if not os.path.isdir(record):
+                        check_same_run(config.output, config)
                         log(f"[{arm.name}] {setting}, seed {seed}: {config.output}")
                         train_run(config, test_steps=4 if quick else None)
                         figures = None
