@@ -332,3 +332,18 @@ def test_quick_protocol_on_one_arm_writes_every_table_and_resumes(tmp_path):
         ablations.check_same_run(str(kept), ablations.base_config(epochs=2, quick=True, seed=0,
                                                                    output=str(runs / "base" / "seed0")))
     assert repr(again["comparisons"]) == repr(first["comparisons"])  # repr: NaN equals itself
+
+
+def test_recipe_rules_on_made_up_seeds_and_one_quick_seed(tmp_path):
+    from alexnet_keras.ablation import recipe
+
+    rows = [{"epochs": 24, "test_top1_error": e, "last_epochs_validation_range": r}
+            for e, r in ((0.30, 0.03), (0.43, 0.01), (0.41, 0.02))]
+    rows += [{"epochs": 48, "test_top1_error": e, "last_epochs_validation_range": 0.01}
+             for e in (0.10, 0.11, 0.12)]
+    short, long = recipe.summarize(rows)
+    assert (short["flat"], short["spread_ok"], long["flat"], long["spread_ok"]) == (False, False, True, True)
+    assert long["test_sd"] == pytest.approx(0.01)
+    [row] = recipe.train_seeds(1, [0], output=str(tmp_path / "out"), runs=str(tmp_path / "runs"),
+                               quick=True, log=print)
+    assert recipe.read_rows(str(tmp_path / "out")) == [row] and 0 <= row["test_top1_error"] <= 1
