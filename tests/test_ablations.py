@@ -319,7 +319,7 @@ def test_quick_protocol_on_one_arm_writes_every_table_and_resumes(tmp_path):
     assert (provenance["test_images"], provenance["validation_images"], provenance["seeds"]) == (32, 32, 1)
     assert {"command", "machine", "date", "wall_seconds"} <= set(provenance)
     assert "cores" in provenance["machine"] and "TensorFlow" in provenance["software"]
-    kept = output / "runs" / "base" / "seed0"
+    kept = output / "records" / "base" / "seed0"
     assert {p.name for p in kept.iterdir()} == {*ablations.RECORD_FILES, "run.json", "conv1_kernels.npy"}
     assert not any(p.name.endswith(".keras") for p in output.rglob("*"))  # checkpoints stay behind
     # Another machine: the records (committed) without the run folders; nothing is trained again.

@@ -7,7 +7,7 @@ the issue's three rules of a converged recipe (EXPERIMENTS.md, "Converged"):
 - the seeds' test top-1 errors have a standard deviation of at most ``SPREAD``.
 
 Each run goes through the protocol's own ``train_run``, ``keep_run`` and ``measure_run``; records
-under ``output/runs/epochs<E>/seed<s>``, the summary in ``output/recipe.csv``. Run as
+under ``output/records/epochs<E>/seed<s>``, the summary in ``output/recipe.csv``. Run as
 ``python -m alexnet_keras.ablation.recipe EPOCHS SEEDS`` (for example ``48 0,1,2``).
 """
 
@@ -31,7 +31,7 @@ def train_seeds(epochs: int, seeds, output: str = "results/ablations/recipe",
     for seed in seeds:
         config = protocol.base_config(epochs=epochs, seed=seed, quick=quick,
                                       output=os.path.join(runs, f"epochs{epochs}", f"seed{seed}"))
-        record = os.path.join(output, "runs", f"epochs{epochs}", f"seed{seed}")
+        record = os.path.join(output, "records", f"epochs{epochs}", f"seed{seed}")
         protocol.check_same_run(record, config)
         if not os.path.isdir(record):
             protocol.train_run(config, test_steps=4 if quick else None)
@@ -69,8 +69,8 @@ def summarize(rows: list[dict]) -> list[dict]:
 
 
 def read_rows(output: str = "results/ablations/recipe") -> list[dict]:
-    """Every record under ``output/runs`` as a row (what ``recipe.csv`` holds)."""
-    rows, root = [], os.path.join(output, "runs")
+    """Every record under ``output/records`` as a row (what ``recipe.csv`` holds)."""
+    rows, root = [], os.path.join(output, "records")
     for length in sorted(os.listdir(root)):
         for seed in sorted(os.listdir(os.path.join(root, length))):
             rows.append({"epochs": int(length.removeprefix("epochs")),
