@@ -110,6 +110,27 @@ def test_compare_pairs_by_seed_applies_holm_and_says_what_each_row_supports():
 # -------------------------------------------------------------------------------- definitions
 
 
+def test_ensemble_rows_compare_the_ensemble_with_the_best_and_the_mean_member():
+    from alexnet_keras.ablation import analysis
+
+    labels = np.array([0, 1, 0, 1])
+    # a: right on images 0-2, 0.8 sure; b: right on 0 and 3, 0.7 sure (0.9 of its wrong answer on
+    # image 1). Where they disagree their average follows the surer one: wrong on images 1 and 3.
+    a, b = np.eye(2)[[0, 1, 0, 0]] * 0.6 + 0.2, np.eye(2)[[0, 0, 1, 1]] * 0.4 + 0.3
+    b[1] = [0.9, 0.1]
+    rows = {r["model"]: r for r in analysis.ensemble_rows({"a": a, "b": b}, labels,
+                                                          {"a": 0.3, "b": 0.1})}
+    assert (rows["a"]["top1_error"], rows["b"]["top1_error"]) == (0.25, 0.5)
+    assert rows["mean member"]["top1_error"] == 0.375
+    best = rows["best member on validation (b)"]  # chosen on validation, not on these images
+    assert best["top1_error"] == 0.5
+    assert rows["ensemble"]["top1_error"] == 0.5
+    assert best["ensemble_minus"] == 0.0 and rows["mean member"]["ensemble_minus"] == 0.125
+    for row in (best, rows["mean member"]):
+        assert row["low"] <= row["ensemble_minus"] <= row["high"] and row["low"] < row["high"]
+    assert rows["ensemble"]["ensemble_minus"] == "" and rows["ensemble"]["examples"] == 4
+
+
 def test_converged_is_censored_until_the_curve_flattens():
     flat = [0.9, 0.5, 0.315, 0.31, 0.30, 0.32, 0.31, 0.30]  # last 3 average 0.310, the 3 before ~0.31
     assert measures.epochs_to_converge(flat) == 3  # the first epoch within 2 points of the best
