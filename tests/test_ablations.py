@@ -131,6 +131,44 @@ def test_ensemble_rows_compare_the_ensemble_with_the_best_and_the_mean_member():
     assert rows["ensemble"]["ensemble_minus"] == "" and rows["ensemble"]["examples"] == 4
 
 
+def test_paired_difference_figure_draws_each_interval_and_keeps_the_paper_on_its_own_axis():
+    import matplotlib.pyplot as plt
+
+    from alexnet_keras.plots import plot_paired_differences
+
+    rows = [{"arm": "pooling", "treatment": "3/2", "control": "2/2", "difference": -0.07,
+             "low": -0.08, "high": -0.06, "mde": 0.014, "paper_difference": -0.004},
+            {"arm": "crops_flips", "treatment": "on", "control": "off", "difference": 0.01,
+             "low": -0.02, "high": 0.04, "mde": 0.05, "paper_difference": ""}]
+    figure = plot_paired_differences(rows, title="made up")
+    ours, paper = figure.axes
+    intervals = [line.get_xdata() for line in ours.lines
+                 if line.get_color() == "tab:blue" and line.get_marker() == "None"]
+    np.testing.assert_allclose(intervals, [[-8, -6], [-2, 4]])
+    assert [t.get_text() for t in ours.get_yticklabels()] == ["pooling: 3/2 - 2/2", "crops_flips: on - off"]
+    crosses = [line for line in paper.lines if line.get_marker() == "x"]
+    assert [(c.get_xdata()[0], c.get_ydata()[0]) for c in crosses] == [(-0.4, 0)]
+    assert [t.get_text() for t in paper.texts] == ["no figure"] and not paper.get_shared_x_axes().joined(ours, paper)
+    plt.close(figure)
+
+
+def test_seed_figure_has_a_row_per_setting_and_a_dot_per_seed():
+    import matplotlib.pyplot as plt
+
+    from alexnet_keras.plots import plot_seeds
+
+    arm = ablations.select_arms(["pooling"])[0]
+    runs = [{"arm": "pooling", "setting": setting, "seed": seed, "test_top1_error": 0.1 + 0.1 * row + 0.01 * seed}
+            for row, setting in enumerate(arm.settings) for seed in range(3)]
+    figure = plot_seeds(runs, [arm], "test_top1_error", chance=0.9)
+    axis = figure.axes[0]
+    dots = np.concatenate([c.get_offsets() for c in axis.collections if len(c.get_offsets())])
+    expected = [(100 * r["test_top1_error"], row) for row in (0, 1) for r in runs[3 * row:3 * row + 3]]
+    np.testing.assert_allclose(sorted(map(tuple, dots)), sorted(expected))
+    assert [t.get_text() for t in axis.get_legend().get_texts()] == ["seed 0", "seed 1", "seed 2", "chance (90)"]
+    plt.close(figure)
+
+
 def test_converged_is_censored_until_the_curve_flattens():
     flat = [0.9, 0.5, 0.315, 0.31, 0.30, 0.32, 0.31, 0.30]  # last 3 average 0.310, the 3 before ~0.31
     assert measures.epochs_to_converge(flat) == 3  # the first epoch within 2 points of the best
