@@ -21,7 +21,7 @@ from alexnet_keras.training.callbacks import (  # noqa: E402
     write_atomically,
 )
 from alexnet_keras.training.backup import latest_backup_epoch  # noqa: E402
-from alexnet_keras.training.metrics import TopKError, top_k_errors  # noqa: E402
+from alexnet_keras.training.metrics import TopKError, top_k_errors, true_class_rank  # noqa: E402
 from alexnet_keras.training.optimizer import PaperSGD, build_optimizer, learning_rate_schedule  # noqa: E402
 from alexnet_keras.cli import config_from_args  # noqa: E402
 from alexnet_keras.training import (  # noqa: E402
@@ -175,6 +175,16 @@ def test_top_k_error_metric_is_one_minus_top_k_accuracy():
     assert top_k_errors(probabilities, labels, ks=(1, 2)) == pytest.approx(
         {"top1_error": 2 / 3, "top2_error": 1 / 3}
     )
+
+
+def test_a_tie_with_the_true_class_counts_as_a_hit_in_numpy_as_in_the_keras_metric():
+    # float16 softmax (the ablations' stored predictions) can tie; np.argmax would pick class 0.
+    probabilities = np.array([[0.5, 0.5, 0.0], [0.4, 0.4, 0.2], [0.2, 0.4, 0.4]], "float16")
+    labels = np.array([1, 1, 0])
+    keras_top1 = TopKError(1)
+    keras_top1.update_state(labels, probabilities.astype("float32"))
+    assert list(true_class_rank(probabilities, labels)) == [0, 0, 2]
+    assert top_k_errors(probabilities, labels)["top1_error"] == pytest.approx(float(keras_top1.result()))
 
 
 # ------------------------------------------------------------------------------------ callbacks

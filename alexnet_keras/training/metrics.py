@@ -22,11 +22,16 @@ class TopKError(keras.metrics.SparseTopKCategoricalAccuracy):
         return 1.0 - super().result()
 
 
-def top_k_errors(probabilities, labels, ks=(1, 5)) -> dict[str, float]:
-    """Top-k errors of a ``[N, classes]`` array of scores against ``[N]`` integer labels (NumPy)."""
+def true_class_rank(probabilities, labels) -> np.ndarray:
+    """Per example, how many classes score strictly higher than the true one (0: a top-1 hit). A tie
+    with the true class counts for it, as Keras' ``in_top_k`` counts it."""
     probabilities = np.asarray(probabilities)
     labels = np.asarray(labels).reshape(-1)
-    # Rank of the true class: how many classes score strictly higher.
     true_scores = probabilities[np.arange(len(labels)), labels]
-    rank = (probabilities > true_scores[:, None]).sum(axis=1)
+    return (probabilities > true_scores[:, None]).sum(axis=1)
+
+
+def top_k_errors(probabilities, labels, ks=(1, 5)) -> dict[str, float]:
+    """Top-k errors of a ``[N, classes]`` array of scores against ``[N]`` integer labels (NumPy)."""
+    rank = true_class_rank(probabilities, labels)
     return {f"top{k}_error": float(np.mean(rank >= k)) for k in ks}
