@@ -406,3 +406,51 @@ def test_recipe_rules_on_made_up_seeds_and_one_quick_seed(tmp_path):
     [row] = recipe.train_seeds(1, [0], output=str(tmp_path / "out"), runs=str(tmp_path / "runs"),
                                quick=True, log=print)
     assert recipe.read_rows(str(tmp_path / "out")) == [row] and 0 <= row["test_top1_error"] <= 1
+
+
+def test_rate_check_extends_the_grid_until_the_best_rate_is_inside(tmp_path, monkeypatch):
+    from alexnet_keras.ablation import rates
+
+    def fake_train(setting, rate, *, output, runs, quick=False):  # best near 0.05
+        record = tmp_path / "records" / setting / f"lr{rate:g}" / "seed100"
+        record.mkdir(parents=True, exist_ok=True)  # a rate tried before is read back
+        row = {"setting": setting, "learning_rate": rate, "seed": 100, "epochs": 48,
+               "diverged": rate > 0.1, "validation_top1_error": 1.0 if rate > 0.1 else abs(math.log10(rate / 0.05)) / 2}
+        (record / "row.json").write_text(json.dumps(row))
+        return row
+
+    monkeypatch.setattr(rates, "train_rate", fake_train)
+    monkeypatch.setattr(rates, "read_row", lambda record, setting: json.loads(open(f"{record}/row.json").read()))
+    seen = []
+    rows, choices = rates.check(["normalization=none"], output=str(tmp_path), log=seen.append)
+    tried = sorted(r["learning_rate"] for r in rows)
+    assert tried == [0.00158, 0.005, 0.0158, 0.05, 0.158]  # grown upwards twice, sqrt(10) apart
+    assert choices["normalization=none"]["chosen_rate"] == 0.05 and choices["normalization=none"]["extend"] == 0
+    assert len(seen) == 3 and (tmp_path / "rates.csv").exists() and (tmp_path / "choices.csv").exists()
+
+
+def test_rate_choice_counts_a_diverged_run_as_worst_and_names_the_edge():
+    from alexnet_keras.ablation import rates
+
+    rows = [{"setting": "s", "learning_rate": lr, "validation_top1_error": e}
+            for lr, e in ((0.001, 0.2), (0.003, 0.3), (0.01, 1.0))]
+    assert rates.choose(rows)["s"] == {"setting": "s", "chosen_rate": 0.001, "validation_top1_error": 0.2,
+                                       "rates": 3, "extend": -1}
+    assert rates.grid(0.005) == [0.00158, 0.005, 0.0158] and rates.grid(0.00158, (-1,)) == [0.0005]
+
+
+@pytest.mark.slow
+def test_a_rate_run_keeps_its_logs_leaves_the_test_split_alone_and_is_not_trained_twice(tmp_path, monkeypatch):
+    from alexnet_keras.ablation import protocol, rates
+
+    row = rates.train_rate("normalization=lrn", 0.002, output=str(tmp_path / "out"),
+                           runs=str(tmp_path / "runs"), quick=True)
+    record = tmp_path / "out" / "records" / "normalization=lrn" / "lr0.002" / "seed100"
+    assert sorted(p.name for p in record.iterdir()) == sorted([*rates.LOG_FILES, "run.json"])
+    assert not list((tmp_path / "runs").rglob(protocol.PREDICTIONS))  # no test scoring
+    assert (row["learning_rate"], row["seed"], row["epochs"], row["diverged"]) == (0.002, 100, 1, False)
+    monkeypatch.setattr(protocol, "train_run", lambda *a, **k: pytest.fail("trained again"))
+    shutil.rmtree(tmp_path / "runs")
+    assert rates.train_rate("normalization=lrn", 0.002, output=str(tmp_path / "out"),
+                            runs=str(tmp_path / "runs"), quick=True) == row
+    assert rates.read_rows(str(tmp_path / "out")) == [row]

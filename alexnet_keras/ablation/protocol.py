@@ -232,15 +232,17 @@ def measure_run(folder: str) -> dict:
     }
 
 
-def train_run(config: TrainConfig, test_steps: int | None = None) -> None:
+def train_run(config: TrainConfig, test_steps: int | None = None, score_test: bool = True) -> None:
     """Train (or resume, or read back) one run, then score its last checkpoint on the test split
-    once (``test_predictions.npz``, kept: a finished run is not scored again)."""
+    once (``test_predictions.npz``, kept: a finished run is not scored again). ``score_test=False``
+    (a run that only helps choose, as in ``alexnet_keras.ablation.rates``): the test split stays
+    untouched."""
     from alexnet_keras.training.fit import fit
     from alexnet_keras.training.test_split import split_predictions
 
     result = fit(config, callbacks=[StepLog(config.output)])
     path = os.path.join(config.output, PREDICTIONS)
-    if not os.path.exists(path):
+    if score_test and not os.path.exists(path):
         softmax, labels = split_predictions(result.model, config, steps=test_steps)
         np.savez_compressed(path + ".tmp.npz", softmax=softmax.astype(np.float16), labels=labels)
         os.replace(path + ".tmp.npz", path)
@@ -264,18 +266,20 @@ def check_same_run(folder: str, config: TrainConfig) -> None:
                          "(or give the protocol other --runs and --output folders) and run again")
 
 
-def keep_run(folder: str, record: str, figures=None) -> None:
-    """Copies a finished run's small files (``RECORD_FILES``: its logs, test softmax and
-    configuration; ``run.json``: machine and date) from ``folder`` to ``record``, the folder that
-    is committed: the checkpoints stay behind (hundreds of MB each). ``figures``: a base run's
-    (row, rows per class, conv1 kernel) from ``report.checkpoint_figures``. Written whole or not at
-    all (a temporary folder renamed), so an interruption never leaves half a record."""
+def keep_run(folder: str, record: str, figures=None, files=RECORD_FILES, **about) -> None:
+    """Copies a finished run's small files (``files``, by default ``RECORD_FILES``: its logs, test
+    softmax and configuration; ``run.json``: machine and date, and ``about``) from ``folder`` to
+    ``record``, the folder that is committed: the checkpoints stay behind (hundreds of MB each).
+    ``figures``: a base run's (row, rows per class, conv1 kernel) from
+    ``report.checkpoint_figures``. Written whole or not at all (a temporary folder renamed), so an
+    interruption never leaves half a record."""
     partial = record + ".partial"
     shutil.rmtree(partial, ignore_errors=True)
     os.makedirs(partial)
-    for name in RECORD_FILES:
+    for name in files:
         shutil.copy2(os.path.join(folder, name), partial)
-    about = {"machine": report.machine(), "date": time.strftime("%Y-%m-%d"), "trained_in": folder}
+    about = {"machine": report.machine(), "date": time.strftime("%Y-%m-%d"), "trained_in": folder,
+             **about}
     if figures is not None:
         row, by_class, kernel = figures
         about.update(figures=row, retrieval=by_class)
