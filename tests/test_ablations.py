@@ -305,7 +305,8 @@ def test_switches_turn_off_crops_flips_and_lighting_in_the_training_stream():
 
 def test_ablation_command_maps_its_flags():
     args = cli.build_parser().parse_args(["ablation", "--quick", "--arms", "pooling", "--seeds", "2"])
-    assert (args.quick, args.arms, args.seeds, args.epochs) == (True, ["pooling"], 2, None)
+    assert (args.quick, args.arms, args.seeds, args.epochs, args.tables_only) == (True, ["pooling"], 2, None, False)
+    assert cli.build_parser().parse_args(["ablation", "--tables-only"]).tables_only
     from alexnet_keras.cli.commands import _run_ablation
 
     assert args.func is _run_ablation
@@ -391,6 +392,13 @@ def test_quick_protocol_on_one_arm_writes_every_table_and_resumes(tmp_path):
         ablations.check_same_run(str(kept), ablations.base_config(epochs=2, quick=True, seed=0,
                                                                    output=str(runs / "base" / "seed0")))
     assert repr(again["comparisons"]) == repr(first["comparisons"])  # repr: NaN equals itself
+    # An interim report trains nothing: the arms with every run kept, the others named as pending.
+    interim = ablations.run_protocol(str(output), runs=str(runs), quick=True, train=False)
+    assert not runs.exists() and [r["arm"] for r in interim["comparisons"]] == ["pooling"]
+    provenance = json.loads((output / "provenance.json").read_text())
+    assert provenance["arms"] == ["pooling"]
+    assert provenance["arms_pending"]["towers"] == "1 of 2 runs kept"  # the base's seed, not half's
+    assert set(provenance["arms_pending"]) == {a.name for a in ablations.ARMS} - {"pooling"}
 
 
 def test_recipe_rules_on_made_up_seeds_and_one_quick_seed(tmp_path):
@@ -454,3 +462,16 @@ def test_a_rate_run_keeps_its_logs_leaves_the_test_split_alone_and_is_not_traine
     assert rates.train_rate("normalization=lrn", 0.002, output=str(tmp_path / "out"),
                             runs=str(tmp_path / "runs"), quick=True) == row
     assert rates.read_rows(str(tmp_path / "out")) == [row]
+
+
+def test_each_setting_whose_rate_check_is_finished_trains_at_the_rate_it_chose():
+    from alexnet_keras.ablation import protocol, rates
+
+    choices = rates.choose(rates.read_rows())
+    finished = {s: c for s, c in choices.items() if c["rates"] >= 3 and
+                (c["extend"] == 0 or c["rates"] >= rates.MAX_RATES)}
+    assert finished, "no setting of the committed rate check has finished its grid"
+    for setting, choice in finished.items():
+        [overrides] = [o for arm in protocol.ARMS for o in arm.settings.values()
+                       if {k: v for k, v in o.items() if k != "learning_rate"} == rates.SETTINGS[setting]][:1]
+        assert protocol.base_config(**overrides).learning_rate == pytest.approx(choice["chosen_rate"], rel=1e-3), setting

@@ -26,10 +26,14 @@ per seed. After training, each run's last checkpoint is scored once on the offli
     provenance.json   command, machine, date, wall seconds, test and validation images, seeds
 
 The activation arm (ReLU against tanh, Section 3.1) is not here: a learning rate tuned for ReLU and
-reused for tanh measures the rate (notebook 03 tunes one per activation: Figure 1). The arms whose
-change most plausibly moves the best learning rate are normalization (no batch normalisation) and
-initialization (N(0, 0.01)); none was tuned per setting here, so their differences are "at the
-base's rate". ``quick=True`` is a smoke test of every arm's code, not evidence.
+reused for tanh measures the rate (notebook 03 tunes one per activation: Figure 1). The same rule
+for the other arms: the settings whose change most plausibly moves the best learning rate, LRN and
+no normalisation in place of batch normalisation and the paper's N(0, 0.01) start, and the base
+itself, are each trained at rates sqrt(10) apart on a tuning seed (``alexnet_keras.ablation.rates``,
+results/ablations/rates/), and a setting whose best rate is not the base's trains at its own
+(``tests/test_ablations.py`` checks ``ARMS`` against the committed choices). Pooling, towers,
+dropout, lighting and crops keep the base's batch normalisation and start and were not checked.
+``quick=True`` is a smoke test of every arm's code, not evidence.
 """
 
 from __future__ import annotations
@@ -291,12 +295,15 @@ def keep_run(folder: str, record: str, figures=None, files=RECORD_FILES, **about
 
 def run_protocol(output: str = "results/ablations", *, runs: str = "runs/ablations",
                  seeds: int = SEEDS, epochs: int = EPOCHS, arms=None, quick: bool = False,
-                 data_dir: str | None = None, log=print, command: str | None = None) -> dict:
+                 data_dir: str | None = None, log=print, command: str | None = None,
+                 train: bool = True) -> dict:
     """Train every arm's settings with ``seeds`` seeds (resuming what ``runs`` holds), score each
     on the test split, keep each finished run's record under ``output/records/`` (``keep_run``: what
     the tables are computed from, so a record made on another machine is never trained again), then
     write the files listed in the module docstring under ``output``; returns the tables as
-    ``{name: rows}``."""
+    ``{name: rows}``. ``train=False`` trains nothing: the tables cover the arms whose records are
+    all kept, and ``provenance.json`` lists the others under ``arms_pending`` (an interim report
+    while the protocol runs over several sittings; Holm's family is then the arms reported)."""
     if seeds < 1 or epochs < 1:
         raise ValueError(f"seeds and epochs must be at least 1; received seeds={seeds}, epochs={epochs}")
     chosen = select_arms(arms)
@@ -312,8 +319,15 @@ def run_protocol(output: str = "results/ablations", *, runs: str = "runs/ablatio
         raise ValueError(f"the run folders ({runs}) cannot be where the records go; give another --runs")
     base = make(0, {})
     held_out = []  # the validation images, loaded once when first needed
-    measured, rows = {}, []
+    measured, rows, pending = {}, [], {}
     for arm in chosen:
+        if not train:
+            wanted = [os.path.join(records, run_name(o), f"seed{s}")
+                      for o in arm.settings.values() for s in range(seeds)]
+            done = sum(os.path.isdir(path) for path in wanted)
+            if done < len(wanted):
+                pending[arm.name] = f"{done} of {len(wanted)} runs kept"
+                continue
         for setting, overrides in arm.settings.items():
             for seed in range(seeds):
                 config, name = make(seed, overrides), run_name(overrides)
@@ -336,6 +350,9 @@ def run_protocol(output: str = "results/ablations", *, runs: str = "runs/ablatio
                     measured[record] = measure_run(record)
                 rows.append({"arm": arm.name, "setting": setting, "seed": seed,
                              "run": name, **measured[record]})
+    chosen = [arm for arm in chosen if arm.name not in pending]
+    if not chosen:
+        raise ValueError(f"no arm has all its runs kept under {records} ({pending}); train first")
     predictions, labels = report.write_predictions(output, measured, records)
     kept = {}  # the base seeds' Figures 3 and 4, from their records
     for seed in range(seeds):
@@ -366,6 +383,7 @@ def run_protocol(output: str = "results/ablations", *, runs: str = "runs/ablatio
         report.write_csv(os.path.join(output, f"{name}.csv"), table)
     report.write_provenance(output, command or "run_protocol(...)", started, list(measured),
                             test_images=len(labels), validation_images=len(images), seeds=seeds,
+                            arms=[arm.name for arm in chosen], arms_pending=pending,
                             record_machines=sorted({_machine(path) for path in measured}))
     log(f"wrote {', '.join(results)} (.csv), predictions.npz and conv1_kernels (.png, .npy) to {output}")
     return results

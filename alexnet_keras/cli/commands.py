@@ -186,7 +186,8 @@ def _run_ablation(args: argparse.Namespace) -> int:
     given = {k: getattr(args, k) for k in ("seeds", "epochs") if getattr(args, k) is not None}
     command = "python -m alexnet_keras " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     results = run_protocol(output, runs=runs, arms=args.arms, quick=args.quick,
-                           data_dir=args.data_dir, command=command, **given)
+                           data_dir=args.data_dir, command=command, train=not args.tables_only,
+                           **given)
     print(format_table(results["comparisons"], ["arm", "metric", "treatment", "control", "pairs",
                                                 "difference", "low", "high", "p_value", "p_holm", "mde"]))
     return 0
@@ -208,5 +209,8 @@ def add_ablation_command(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("--quick", action="store_true",
                         help="smoke test: smallest images, 1 seed, 1 epoch of 2 steps (not evidence)")
     parser.add_argument("--data-dir", default=None, help="the folder holding offline/")
+    parser.add_argument("--tables-only", action="store_true",
+                        help="train nothing: write the tables for the arms whose runs are all kept "
+                        "(provenance.json lists the others as pending)")
     parser.set_defaults(func=_run_ablation)
     return parser
