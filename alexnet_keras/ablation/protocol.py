@@ -87,7 +87,8 @@ class Arm:
 
 ARMS = (
     Arm("normalization", {"batch (base)": {}, "lrn": {"normalization": "lrn"},
-                          "none": {"normalization": "none"}}, "lrn", "none",
+                          # its own rate: the rate check's choice (results/ablations/rates)
+                          "none": {"normalization": "none", "learning_rate": 0.00158}}, "lrn", "none",
         "LRN: top-1 -1.4, top-5 -1.2 points (ImageNet, Section 3.3)", TEST, -0.014),
     Arm("pooling", {"3/2 (base)": {}, "2/2": {"overlapping_pooling": False}}, "3/2 (base)", "2/2",
         "overlapping: top-1 -0.4, top-5 -0.3 points; slightly harder to overfit (Section 3.4)",
