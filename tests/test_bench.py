@@ -25,6 +25,7 @@ def _bench_lines(stdout: str) -> list[dict]:
     return rows
 
 
+@pytest.mark.slow  # one process per backend and XLA setting, and torch.compile: about 4 minutes
 def test_bench_train_ends_with_images_per_second():
     backends = ["tensorflow"] + (["jax"] if importlib.util.find_spec("jax") else [])
     result = subprocess.run(

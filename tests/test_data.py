@@ -88,6 +88,26 @@ def test_offline_set_is_regenerated_only_when_settings_change(tmp_path):
     assert len(list((root / "train" / "arrow").iterdir())) == 2
 
 
+def test_a_set_another_process_wrote_meanwhile_is_kept_not_replaced(tmp_path, monkeypatch):
+    """Two pytest workers (or notebooks) that find no set both draw one; the second to finish must
+    not delete the first's folder, which the first process is already reading."""
+    kwargs = dict(train_per_class=1, validation_per_class=1, image_size=(40, 30), num_classes=1)
+    root = tmp_path / "o"
+    offline.generate_offline(tmp_path / "other", **kwargs)  # the other process's finished set
+    draw = offline._draw_split
+
+    def draw_while_the_other_finishes(folder, split, *args, **kw):
+        draw(folder, split, *args, **kw)
+        if split == "validation" and not root.exists():
+            (tmp_path / "other").rename(root)
+            (root / "being_read").write_text("")
+
+    monkeypatch.setattr(offline, "_draw_split", draw_while_the_other_finishes)
+    assert offline.generate_offline(root, **kwargs) == root
+    assert (root / "being_read").exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".offline-")]  # staging removed
+
+
 def test_load_offline_generates_into_data_dir(tmp_path, monkeypatch):
     small = functools.partial(offline.generate_offline, train_per_class=1,
                               validation_per_class=1, image_size=(64, 48))

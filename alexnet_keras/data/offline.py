@@ -209,6 +209,8 @@ def generate_offline(root: str | os.PathLike | None = None, *, seed: int = 0,
             _draw_split(staging / split, split, count, seed=seed, image_size=image_size,
                         num_classes=num_classes, quality=quality)
         (staging / MANIFEST).write_text(json.dumps(settings, indent=1))
+        if _read_manifest(manifest) == settings and not overwrite:
+            return root  # another process (a parallel test worker) wrote the same set meanwhile
         if root.exists():
             _check_replaceable(root, settings)  # still only what an earlier run wrote
             shutil.rmtree(root, ignore_errors=True)
@@ -251,6 +253,8 @@ def generate_offline_test(root: str | os.PathLike | None = None, *, per_class: i
         _draw_split(staging, TEST_SPLIT, per_class, seed=main["seed"],
                     image_size=tuple(main["image_size"]), num_classes=main["num_classes"],
                     quality=main["quality"])
+        if _read_manifest(root / TEST_MANIFEST) == settings and target.is_dir():
+            return target  # written by another process meanwhile
         (root / TEST_MANIFEST).unlink(missing_ok=True)
         shutil.rmtree(target, ignore_errors=True)  # a test split of other settings, ours
         try:
