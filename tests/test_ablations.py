@@ -312,6 +312,13 @@ def test_ablation_command_maps_its_flags():
     assert args.func is _run_ablation
 
 
+def test_ablation_help_states_the_protocols_own_defaults():
+    subparsers = next(a for a in cli.build_parser()._actions if a.dest == "command" or a.choices)
+    helps = {a.dest: a.help for a in subparsers.choices["ablation"]._actions}
+    assert f"(default: {ablations.EPOCHS})" in helps["epochs"]
+    assert f"(default: {ablations.SEEDS})" in helps["seeds"]
+
+
 def test_a_seed_gives_every_arm_the_same_order_crops_flips_and_lighting_draws():
     from alexnet_keras.training.fit import _default_datasets
 

@@ -203,7 +203,7 @@ def add_ablation_command(subparsers) -> argparse.ArgumentParser:
                         "with --quick: runs/ablations_quick/results)")
     parser.add_argument("--runs", default=None, help="run folders (default: runs/ablations)")
     parser.add_argument("--seeds", type=positive_int, default=None, help="seeds per setting (default: 5)")
-    parser.add_argument("--epochs", type=positive_int, default=None, help="epochs per run (default: 24)")
+    parser.add_argument("--epochs", type=positive_int, default=None, help="epochs per run (default: 48)")
     parser.add_argument("--arms", nargs="+", default=None,
                         help="only these arms (default: all; names in alexnet_keras.ablation.protocol.ARMS)")
     parser.add_argument("--quick", action="store_true",
