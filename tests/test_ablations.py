@@ -4,6 +4,7 @@ numbers, its switches, and the quick mode end to end on one arm."""
 import json
 import math
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,6 +15,8 @@ from alexnet_keras import cli
 from alexnet_keras.ablation import protocol as ablations
 from alexnet_keras.ablation.report import read_results
 from alexnet_keras.training.config import TrainConfig
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 # ------------------------------------------------------------------------------ statistics
@@ -310,6 +313,30 @@ def test_ablation_command_maps_its_flags():
     from alexnet_keras.cli.commands import _run_ablation
 
     assert args.func is _run_ablation
+
+
+def test_the_markdown_table_says_what_each_row_supports_in_its_metrics_unit():
+    from alexnet_keras.ablation import analysis
+
+    rows = [{"arm": "a", "metric": "test_top1_error", "treatment": "t", "control": "c",
+             "difference": "0.02", "low": "0.01", "high": "0.03", "p_holm": "0.0004", "mde": "0.008",
+             "paper_difference": "-0.01", "paper": "the paper's claim"},
+            {"arm": "b", "metric": "epochs_to_converge", "treatment": "t", "control": "c",
+             "difference": "2", "low": "-1", "high": "5", "p_holm": "0.3", "mde": "4",
+             "paper_difference": "", "paper": "no figure"}]
+    lines = analysis.markdown_table(rows).splitlines()
+    assert len(lines) == 4 and all(line.count("|") == 8 for line in lines)
+    assert "| +2.0 points (+1.0 to +3.0) | < 0.001 | 0.8 points | resolved, against the paper's direction |" in lines[2]
+    assert "| +2.0 epochs (-1.0 to +5.0) | 0.300 | 4.0 epochs | not resolvable here | no figure |" in lines[3]
+
+
+def test_the_readme_table_of_the_claims_is_the_committed_comparisons():
+    from alexnet_keras.ablation import analysis
+
+    table = analysis.markdown_table(read_results(str(ROOT / "results" / "ablations"))["comparisons"])
+    assert table in (ROOT / "README.md").read_text(), (
+        "README's table of the paper's claims differs from results/ablations/comparisons.csv: paste "
+        "analysis.markdown_table(...) of the committed file")
 
 
 def test_ablation_help_states_the_protocols_own_defaults():

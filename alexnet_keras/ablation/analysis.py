@@ -3,7 +3,8 @@ seeds and test images where per-image predictions exist, Holm over the family of
 detectable effect, and censored measures as censored (definitions: ``alexnet_keras.ablation.stats``).
 
 ``compare`` writes the rows of ``comparisons.csv``; ``verdict`` says in one sentence what a row
-supports; ``censored_rows`` and ``ensemble_rows`` are the tables beside it.
+supports, and ``markdown_table`` puts the rows and their verdicts in the README's table;
+``censored_rows`` and ``ensemble_rows`` are the tables beside it.
 """
 
 from __future__ import annotations
@@ -19,6 +20,9 @@ HOLM_ALPHA = 0.05
 COLUMNS = ("arm", "metric", "treatment", "control", "pairs", "difference", "low", "high", "p_value",
            "p_holm", "mde", "paper_difference", "boot_low", "boot_high", "sd_difference", "censored",
            "paper")
+# How each metric is shown: (scale, unit); errors are stored as fractions, shown in points.
+UNITS = {"epochs_to_converge": (1, "epochs"), "plateau_exit_step": (1, "steps")}
+POINTS = (100, "points")
 
 
 def number(value) -> float:
@@ -98,6 +102,29 @@ def verdict(row: dict, scale: float = 100.0, unit: str = "points") -> str:
     paper_text = "none" if math.isnan(paper) else f"{scale * paper:+.1f}"
     return (f"not resolvable here: smallest detectable effect {scale * mde:.1f} {unit}, "
             f"the paper's {paper_text}")
+
+
+def markdown_table(rows: list[dict]) -> str:
+    """``comparisons.csv`` as a Markdown table: per arm the paired difference (treatment - control)
+    with its 95% interval, Holm's p, the smallest detectable effect, ``verdict`` and the paper."""
+    lines = ["| arm: treatment - control | metric | difference (95% interval) | Holm p | "
+             "smallest detectable | what it supports | the paper |", "|---" * 7 + "|"]
+    for row in rows:
+        scale, unit = UNITS.get(row["metric"], POINTS)
+        difference, low, high, mde = (scale * number(row[k]) for k in ("difference", "low", "high", "mde"))
+        supports = verdict(row, scale, unit)  # drop what the other columns already say
+        supports = ("resolved, " + supports.split("), ", 1)[1] if supports.startswith("resolved")
+                    else supports.split(":")[0])
+        lines.append(
+            f"| {row['arm']}: {row['treatment']} - {row['control']} | {row['metric']} | "
+            f"{difference:+.1f} {unit} ({low:+.1f} to {high:+.1f}) | {_p(number(row['p_holm']))} | "
+            f"{mde:.1f} {unit} | {supports} | "
+            f"{row['paper']} |")
+    return "\n".join(lines)
+
+
+def _p(value: float) -> str:
+    return "< 0.001" if value < 0.001 else f"{value:.3f}"
 
 
 def censored_rows(rows: list[dict], arms, metric: str) -> list[dict]:
