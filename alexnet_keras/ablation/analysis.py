@@ -89,15 +89,9 @@ def _run_of(rows, arm, setting) -> str:
 def verdict(row: dict, scale: float = 100.0, unit: str = "points") -> str:
     """What the row supports: "resolved (Holm p = .. < 0.05), in the paper's direction" (or not,
     or no paper figure), or "not resolvable here: smallest detectable effect x, the paper's y"."""
-    p_holm, paper = number(row.get("p_holm")), number(row.get("paper_difference"))
-    difference, mde = number(row.get("difference")), number(row.get("mde"))
-    if not math.isnan(p_holm) and p_holm < HOLM_ALPHA:
-        if math.isnan(paper):
-            direction = "the paper gives no figure for this difference"
-        elif np.sign(difference) == np.sign(paper):
-            direction = "in the paper's direction"
-        else:
-            direction = "against the paper's direction"
+    p_holm, paper, mde = (number(row.get(k)) for k in ("p_holm", "paper_difference", "mde"))
+    direction = _resolved_direction(row)
+    if direction:
         return f"resolved (Holm p = {p_holm:.3f} < {HOLM_ALPHA}), {direction}"
     paper_text = "none" if math.isnan(paper) else f"{scale * paper:+.1f}"
     return (f"not resolvable here: smallest detectable effect {scale * mde:.1f} {unit}, "
@@ -112,15 +106,25 @@ def markdown_table(rows: list[dict]) -> str:
     for row in rows:
         scale, unit = UNITS.get(row["metric"], POINTS)
         difference, low, high, mde = (scale * number(row[k]) for k in ("difference", "low", "high", "mde"))
-        supports = verdict(row, scale, unit)  # drop what the other columns already say
-        supports = ("resolved, " + supports.split("), ", 1)[1] if supports.startswith("resolved")
-                    else supports.split(":")[0])
+        direction = _resolved_direction(row)
+        supports = f"resolved, {direction}" if direction else "not resolvable here"
         lines.append(
             f"| {row['arm']}: {row['treatment']} - {row['control']} | {row['metric']} | "
             f"{difference:+.1f} {unit} ({low:+.1f} to {high:+.1f}) | {_p(number(row['p_holm']))} | "
             f"{mde:.1f} {unit} | {supports} | "
             f"{row['paper']} |")
     return "\n".join(lines)
+
+
+def _resolved_direction(row: dict) -> str | None:
+    """For a row resolved after Holm, how its difference stands to the paper's; None otherwise."""
+    p_holm, paper, difference = (number(row.get(k)) for k in ("p_holm", "paper_difference", "difference"))
+    if math.isnan(p_holm) or p_holm >= HOLM_ALPHA:
+        return None
+    if math.isnan(paper):
+        return "the paper gives no figure for this difference"
+    same = np.sign(difference) == np.sign(paper)
+    return "in the paper's direction" if same else "against the paper's direction"
 
 
 def _p(value: float) -> str:
