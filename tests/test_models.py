@@ -134,6 +134,9 @@ def test_options_change_the_layers():
                     dropout=0.0, classes=7)
     names = [layer.name for layer in model.layers]
     assert "tanh1" in names and "bn1" in names and "lrn1" not in names
+    # batch normalisation follows the five convolutions only: fc6 and fc7 have none (notebook 05)
+    batch_norms = [layer for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization)]
+    assert [names[names.index(layer.name) - 1] for layer in batch_norms] == [f"conv{i}" for i in range(1, 6)]
     assert not any(name.startswith("dropout") for name in names)
     assert model.output_shape == (None, 7)
     bare = alexnet("single", input_shape=SMALL, normalization="none", include_top=False)
