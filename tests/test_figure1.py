@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from alexnet_keras import small_convnet
-from alexnet_keras.figure1 import protocol
+from alexnet_keras.figure1 import protocol, race
 from alexnet_keras.figure1.protocol import Settings, Store, choose_rate, median_steps
 from alexnet_keras.figure1.report import bootstrap_ratio
 from alexnet_keras.figure1.training import Clock, train_run
@@ -70,13 +70,74 @@ def test_search_extends_the_grid_cuts_hopeless_runs_and_reports_only_fresh_seeds
     assert sorted(r["seed"] for r in finals) == list(settings.final_seeds)
     assert not {r["seed"] for r in finals} & set(settings.search_seeds)
     assert all(r["budget_steps"] == settings.budget_steps for r in finals)
-    assert any(r["budget_steps"] < settings.budget_steps for r in search)  # cut at twice the best
-    best = median_steps([r for r in search if math.isclose(r["learning_rate"], 10 ** -0.5)])
-    assert all(r["budget_steps"] >= 2 * best for r in search if r["budget_steps"] < settings.budget_steps)
+    cut = [r for r in search if r["budget_steps"] < settings.budget_steps and not r["steps_to_threshold"]]
+    assert cut and all("cannot beat" in r["pruned"]["why"] for r in cut)  # each says where and why
+    assert all(r in cut for r in search if "pruned" in r)
 
     done = len(calls)
     protocol.run_arm(settings, Store(tmp_path), "relu", "glorot", "raw", cache, log=lambda _: None)
     assert len(calls) == done  # resumed: every run was on disk
+
+
+def test_race_limit_cuts_a_run_exactly_where_its_rate_can_no_longer_win():
+    # best complete rate: median 5955 steps; two seeds a rate, so a rate's median is their mean
+    limit = lambda known, unstarted, rate=1e-4: race.race_limit(
+        known, unstarted, rate=rate, best=5955.0, best_rate=0.0316, budget=10_000)
+    assert limit([], 1) == 10_000  # (L + 1 + 0) / 2 > 5955 needs L >= 11,910: no cut inside the budget
+    assert limit([math.inf], 0) == 0  # the first seed never reached: the mean is infinite already
+    assert limit([7000.0], 0) == 4910  # (7000 + 4911) / 2 > 5955; at 4910 the mean ties and 1e-4 wins ties
+    assert limit([7000.0], 0, rate=0.1) == 4909  # a larger rate loses the tie
+    assert limit([3000.0], 0) == 8910
+    assert race.race_limit([], 1, rate=1e-4, best=math.inf, best_rate=None, budget=10_000) == 10_000
+
+
+def _steps_table(seed, rates, seeds):
+    """Steps to threshold per (rate, seed): a noisy valley over log rate, censored far from it."""
+    rng = np.random.default_rng(seed)
+    centre = rng.uniform(-3.5, -1.0)
+    table = {}
+    for rate in rates:
+        for s in seeds:
+            steps = int(800 * np.exp(abs(math.log10(rate) - centre) * rng.uniform(0.8, 2.0)))
+            table[(round(math.log10(rate), 3), s)] = steps if steps <= 3000 else None
+    return table
+
+
+@pytest.mark.parametrize("case", range(12))
+def test_racing_chooses_the_rate_the_full_budget_chooses_with_fewer_steps(tmp_path, monkeypatch, case):
+    settings = Settings(budget_steps=3000, search_seeds=(0, 1), final_seeds=(100,))
+    grid = [settings.grid[0] / math.sqrt(10) ** k for k in range(5, 0, -1)] + list(settings.grid) + [
+        settings.grid[-1] * math.sqrt(10) ** k for k in range(1, 6)]
+    table = _steps_table(case, grid, settings.search_seeds + settings.final_seeds)
+    spent = []
+
+    def fake_train_run(x, y, probe, *, activation, init, learning_rate, seed, clock, limit=None):
+        limit = clock.budget if limit is None else limit
+        steps = table[(round(math.log10(learning_rate), 3), seed)]
+        reached = steps if steps is not None and steps <= limit else None
+        spent.append(reached or limit)
+        return {"steps_to_threshold": reached, "final_train_error": 0.3, "steps_trained": reached or limit,
+                "budget_steps": limit, "diverged": False, "seconds": 0.0, "curve_steps": [0],
+                "curve_errors": [0.9]}
+
+    monkeypatch.setattr(protocol, "train_run", fake_train_run)
+    monkeypatch.setattr(protocol, "start_measures", lambda *a, **k: {"saturated_1": 0.0})
+    cache = {"raw": (np.zeros((4, 32, 32, 3)), np.zeros(4), (np.zeros((2, 32, 32, 3)), np.zeros(2)))}
+
+    def search(folder):
+        spent.clear()
+        store = Store(folder)
+        protocol.run_arm(settings, store, "relu", "glorot", "raw", cache, log=lambda _: None)
+        search = [r for r in store.runs.values() if r["role"] == "search"]
+        final = [r for r in store.runs.values() if r["role"] == "final"]
+        return choose_rate(search), final[0]["learning_rate"], sorted({r["learning_rate"] for r in search}), \
+            sum(spent)
+
+    raced = search(tmp_path / "raced")
+    monkeypatch.setattr(protocol, "race_limit", lambda *a, budget, **k: budget)
+    unpruned = search(tmp_path / "unpruned")
+    assert raced[:3] == unpruned[:3]  # the same choice, the same grid, the same final rate
+    assert raced[3] < unpruned[3]
 
 
 def test_threshold_clock_stops_at_the_first_measurement_at_or_below_the_threshold():

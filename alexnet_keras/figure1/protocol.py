@@ -6,11 +6,10 @@ For every arm (activation x initialisation x input scale):
    While the fastest rate is at an end of the grid, the grid grows by one rate at that end.
 2. **Final**: ``final_seeds`` fresh seeds (never used in the search) at the chosen rate, each with the
    full step budget. Only these are reported, so no seed chose its own rate.
-A search run stops early once it has run twice the best median found so far for its arm: its rate
-can then no longer have the smallest median (with two seeds the median is their mean, and one run of
-at least twice the best makes the mean at least the best), so the choice is the same as with the full
-budget; its record's ``budget_steps`` says where it was cut. The grid is run from its middle outwards,
-so that a good rate is known early.
+Search runs race (:mod:`alexnet_keras.figure1.race`): each is cut as soon as its rate provably
+cannot beat the best rate whose seeds have all finished, so the choice is the one the full budget
+would give; a cut run's record says where it stopped and why (``pruned``). The grid is run from its
+middle outwards, so that a good rate is known early.
 
 Every finished run is one JSON file in ``<output>/runs/``, written atomically: an interrupted
 protocol resumes where it stopped, and processes given disjoint ``arms`` can share one output.
@@ -27,10 +26,14 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import keras
 import numpy as np
 
 from alexnet_keras.figure1 import data as figure1_data
+from alexnet_keras.figure1.race import best_complete, choose_rate, lower_bound, median_steps, race_limit
 from alexnet_keras.figure1.training import Clock, start_measures, train_run
+
+__all__ = ["Settings", "Store", "QUICK", "choose_rate", "median_steps", "run_arm", "run_protocol"]
 
 ACTIVATIONS = ("relu", "tanh")
 INITS = ("cuda-convnet", "glorot")
@@ -96,22 +99,6 @@ class Store:
         self.runs[record["run"]] = record
 
 
-def median_steps(records: list[dict]) -> float:
-    """Median steps to threshold; a run that never reached it counts as infinitely long."""
-    return float(np.median([r["steps_to_threshold"] or math.inf for r in records]))
-
-
-def choose_rate(records: list[dict]) -> tuple[float, str]:
-    """(the fastest rate, where it lies: "inside", "low end" or "high end") from search records."""
-    rates = sorted({r["learning_rate"] for r in records})
-    scores = [median_steps([r for r in records if r["learning_rate"] == rate]) for rate in rates]
-    if all(math.isinf(s) for s in scores):
-        return rates[0], "none reached"
-    best = int(np.argmin(scores))
-    where = "low end" if best == 0 else "high end" if best == len(rates) - 1 else "inside"
-    return rates[best], where
-
-
 def _arm_inputs(settings: Settings, scale: str, cache: dict):
     if scale not in cache:
         images, labels = cache["images"]
@@ -127,27 +114,42 @@ def run_arm(settings: Settings, store: Store, activation: str, init: str, scale:
     x, y, probe = _arm_inputs(settings, scale, cache)
     clock = settings.clock
 
-    def run(role, rate, seed, limit=None):
+    def run(role, rate, seed, limit=None, why=""):
         key = run_id(arm, role, rate, seed)
         if key not in store.runs:
-            result = train_run(x, y, probe, activation=activation, init=init, learning_rate=rate,
-                               seed=seed, clock=clock, limit=limit)
-            store.put({"run": key, "arm": arm, "activation": activation, "init": init,
-                       "input_scale": scale, "learning_rate": rate, "seed": seed, "role": role,
-                       **result})
-            log(f"{key}: steps_to_threshold={result['steps_to_threshold']} "
-                f"final_train_error={result['final_train_error']:.3f} ({result['seconds']} s)")
+            record = {"run": key, "arm": arm, "activation": activation, "init": init,
+                      "input_scale": scale, "learning_rate": rate, "seed": seed, "role": role,
+                      "backend": keras.backend.backend()}
+            if limit == 0:  # lost before it started: no step spent
+                record.update({"steps_to_threshold": None, "final_train_error": None, "steps_trained": 0,
+                               "budget_steps": 0, "diverged": False, "seconds": 0.0, "curve_steps": [],
+                               "curve_errors": []})
+            else:
+                record.update(train_run(x, y, probe, activation=activation, init=init, learning_rate=rate,
+                                        seed=seed, clock=clock, limit=limit))
+            if why and not record["steps_to_threshold"]:
+                record["pruned"] = {"limit": limit, "why": why}
+            store.put(record)
+            log(f"{key}: steps_to_threshold={record['steps_to_threshold']} "
+                f"steps_trained={record['steps_trained']} ({record['seconds']} s)"
+                + (f"; cut: {why}" if "pruned" in record else ""))
         return store.runs[key]
 
     def search(rates):
         for rate in rates:
-            for seed in settings.search_seeds:
+            for index, seed in enumerate(settings.search_seeds):
+                if run_id(arm, "search", rate, seed) in store.runs:
+                    continue
                 done = [r for r in store.runs.values() if r["arm"] == arm and r["role"] == "search"]
-                complete = {q for q in {r["learning_rate"] for r in done} if q != rate and
-                            len([r for r in done if r["learning_rate"] == q]) >= len(settings.search_seeds)}
-                best = min((median_steps([r for r in done if r["learning_rate"] == q])
-                            for q in complete), default=math.inf)
-                run("search", rate, seed, None if math.isinf(best) else int(2 * best) + clock.every)
+                best, best_rate = best_complete(done, rate, len(settings.search_seeds))
+                mine = [lower_bound(r, clock.budget) for r in done if r["learning_rate"] == rate]
+                unstarted = len(settings.search_seeds) - index - 1
+                limit = race_limit(mine, unstarted, rate=rate, best=best, best_rate=best_rate,
+                                   budget=clock.budget)
+                why = "" if limit == clock.budget else (
+                    f"not reached by step {limit}, rate {rate:.3g} cannot beat rate {best_rate:.3g}'s median "
+                    f"of {best:.0f} steps (its seeds so far: {', '.join(f'{b:.0f}' for b in mine) or 'none'})")
+                run("search", rate, seed, limit if limit < clock.budget else None, why)
 
     rates = list(settings.grid)
     middle = (len(rates) - 1) / 2
