@@ -15,3 +15,30 @@ def check_choice(name: str, value: Any, allowed: Iterable) -> None:
     if value not in allowed:
         listed = ", ".join(str(choice) for choice in allowed)
         raise ValueError(f"{name} must be one of the allowed values, not {value!r}; allowed: {listed}")
+
+
+def check_output_outside_inputs(output, inputs: dict, *, output_flag: str = "--output") -> None:
+    """Raises ``ValueError`` in one line when ``output`` is one of the ``inputs`` (``{flag: path}``;
+    ``None`` paths are skipped), lies inside one, or contains one, after resolving ``~``, ``..`` and
+    symbolic links: a command would then write its own files among the data it reads. Call it
+    before anything is written."""
+    import os
+
+    if output is None:
+        return
+    out = os.path.realpath(os.path.expanduser(os.fspath(output)))
+    for flag, path in inputs.items():
+        if path is None:
+            continue
+        source = os.path.realpath(os.path.expanduser(os.fspath(path)))
+        if out == source:
+            how = "is"
+        elif out.startswith(source.rstrip(os.sep) + os.sep):
+            how = "lies inside"
+        elif source.startswith(out.rstrip(os.sep) + os.sep):
+            how = "contains"
+        else:
+            continue
+        raise ValueError(f"{output_flag} {output} {how} {flag} {path} (resolved: {out} and {source}): "
+                         f"the command would write among the data it reads; give {output_flag} a "
+                         "folder outside it")

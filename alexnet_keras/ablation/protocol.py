@@ -46,6 +46,8 @@ import os
 import shutil
 import time
 
+from alexnet_keras.checks import check_output_outside_inputs
+
 import keras
 import numpy as np
 
@@ -308,6 +310,8 @@ def run_protocol(output: str = "results/ablations", *, runs: str = "runs/ablatio
     if seeds < 1 or epochs < 1:
         raise ValueError(f"seeds and epochs must be at least 1; received seeds={seeds}, epochs={epochs}")
     chosen = select_arms(arms)
+    for folder, flag in ((output, "--output"), (runs, "--runs")):
+        check_output_outside_inputs(folder, {"--data-dir": data_dir}, output_flag=flag)
     started = time.time()
     os.makedirs(output, exist_ok=True)
     if quick:  # one seed, one epoch, whatever was asked

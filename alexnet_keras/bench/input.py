@@ -168,6 +168,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--image-size", type=int, default=227)
     parser.add_argument("--dir", default=None, help="working folder (default: a temporary one)")
     args = parser.parse_args(argv)
+    from alexnet_keras.checks import check_output_outside_inputs
+
+    try:
+        check_output_outside_inputs(args.dir, {"--images": args.images}, output_flag="--dir")
+    except ValueError as error:
+        parser.error(str(error))
 
     import tensorflow as tf
 

@@ -54,6 +54,7 @@ def _run_evaluate(args: argparse.Namespace) -> int:
         checkpoint, preprocessing=preprocessing, dataset=args.dataset, split=args.split, data_dir=args.data_dir,
         manual_dir=args.manual_dir, batch_size=args.batch_size, image_size=args.image_size,
         crops=args.crops, steps=args.steps, data_path=args.data_path, skip_corrupt=args.skip_corrupt,
+        validation_split=args.validation_split, allow_class_mismatch=args.allow_class_mismatch,
     )
     print(format_results(results))
     if args.json:
@@ -69,6 +70,17 @@ def positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"must be an integer >= 1; received {text}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be an integer >= 1; received {text}")
+    return value
+
+
+def split_fraction(text: str) -> float:
+    """An argparse ``type=``: a share in (0, 1), such as ``--validation-split 0.1``."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number in (0, 1); received {text}") from None
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"must be a number in (0, 1); received {text}")
     return value
 
 
@@ -92,13 +104,41 @@ def add_evaluate_command(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("--data-dir", default=None)
     parser.add_argument("--data-path", default=None, help="the image folder of --dataset folder")
     parser.add_argument("--skip-corrupt", action="store_true", help="leave unreadable images out")
+    parser.add_argument("--validation-split", type=split_fraction, default=0.1,
+                        help="a --data-path folder without train/ and validation/: the share of each "
+                        "class that is its validation split, as train held it out (default 0.1)")
     parser.add_argument("--manual-dir", default=None)
     parser.add_argument("--batch-size", type=positive_int, default=128)
     parser.add_argument("--image-size", type=positive_int, default=None, help="default: the model's input")
     parser.add_argument("--crops", default="both", choices=["center", "ten", "both"])
     parser.add_argument("--steps", type=positive_int, default=None, help="evaluate the first N batches only")
+    parser.add_argument("--allow-class-mismatch", action="store_true",
+                        help="score even when the data's class names differ from those the "
+                        "checkpoint was trained on (output k is taken as the data's class k)")
     parser.add_argument("--json", action="store_true", help="also print the results as JSON")
     parser.set_defaults(func=_run_evaluate)
+    return parser
+
+
+def _run_predict(args: argparse.Namespace) -> int:
+    from alexnet_keras.training.evaluate import predict_files
+
+    for result in predict_files(args.checkpoint, args.images, top=args.top):
+        shown = ", ".join(f"{name} {probability:.1%}" for name, probability in result["classes"])
+        print(f"{result['path']}: {shown}")
+    return 0
+
+
+def add_predict_command(subparsers) -> argparse.ArgumentParser:
+    """``python -m alexnet_keras predict --checkpoint C IMAGE ...``: the top classes, by name."""
+    parser = subparsers.add_parser(
+        "predict", help="the top classes of image files, by the names the checkpoint was trained on",
+        description="Centre patch of each image (the evaluation's preprocessing), then the "
+        "checkpoint's most probable classes, named as in its training data.")
+    parser.add_argument("--checkpoint", required=True, help="a .keras file written by train")
+    parser.add_argument("images", nargs="+", help="image files (JPEG, PNG, BMP, GIF)")
+    parser.add_argument("--top", type=positive_int, default=5, help="classes shown per image (5)")
+    parser.set_defaults(func=_run_predict)
     return parser
 
 
@@ -139,6 +179,7 @@ def _run_prepare(args: argparse.Namespace) -> int:
         args.output, dataset=args.dataset, data_path=args.data_path, data_dir=args.data_dir,
         manual_dir=args.manual_dir, skip_corrupt=args.skip_corrupt, shards=args.shards,
         workers=args.workers, verify=args.verify, encoding=args.encoding, min_classes=2,
+        validation_split=args.validation_split,
     )
     for split, entry in manifest["splits"].items():
         count = entry.get("num_examples", f"same as {entry.get('same_as')}")
@@ -164,6 +205,9 @@ def add_prepare_command(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("--manual-dir", default=None,
                         help="folder holding ILSVRC2012_img_{train,val}.tar")
     parser.add_argument("--skip-corrupt", action="store_true", help="leave unreadable images out")
+    parser.add_argument("--validation-split", type=split_fraction, default=0.1,
+                        help="a --data-path folder without train/ and validation/: the share of each "
+                        "class held out as the validation split (default 0.1)")
     parser.add_argument("--output", required=True, help="the prepared folder to write")
     parser.add_argument("--workers", type=positive_int, default=None, help="processes (default: CPU count)")
     parser.add_argument("--shards", type=positive_int, default=None,

@@ -15,6 +15,7 @@ from alexnet_keras.cli.commands import (
     add_ablation_command,
     add_convert_weights_command,
     add_evaluate_command,
+    add_predict_command,
     add_prepare_command,
 )
 from alexnet_keras.cli.figure1 import add_figure1_command
@@ -39,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_train_command(commands)
     add_evaluate_command(commands)
+    add_predict_command(commands)
     add_prepare_command(commands)
     add_convert_weights_command(commands)
     add_ablation_command(commands)

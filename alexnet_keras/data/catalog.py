@@ -9,13 +9,13 @@ paper (in ``alexnet_keras.data.augment``) run on any of them the same way.
 from __future__ import annotations
 
 import os
-import warnings
 from pathlib import Path
 
 from typing import TYPE_CHECKING
 
 from alexnet_keras.checks import check_choice
 from alexnet_keras.data import offline
+from alexnet_keras.data.folder_split import VALIDATION_SPLIT
 
 if TYPE_CHECKING:
     from alexnet_keras.data.source import Source
@@ -27,7 +27,8 @@ NO_TEST_SPLIT = ("imagenet2012", "imagenette")  # their test images have no labe
 
 def load(name: str = "offline", split: str = "train", *, data_dir: str | os.PathLike | None = None,
          manual_dir: str | os.PathLike | None = None, path: str | os.PathLike | None = None,
-         skip_corrupt: bool = False, decode_check: bool | None = None) -> Source:
+         skip_corrupt: bool = False, decode_check: bool | None = None,
+         validation_split: float = VALIDATION_SPLIT) -> Source:
     """Loads one split of a data set by name (the inputs of Section 2 of the paper).
 
     Args:
@@ -46,6 +47,10 @@ def load(name: str = "offline", split: str = "train", *, data_dir: str | os.Path
         "folder" and "offline".
       decode_check: also decode every image of a "folder" or "offline" set before training
         (default: on for "folder", off for the generated "offline" set).
+
+      validation_split: for a "folder" without train/ and validation/, the share of each class
+        held out as the validation split (seeded, the same on every run; the training split is
+        the rest, so no image is in both).
 
     A folder with train/ and validation/ labels both splits by the training classes (sorted), so
     a class has one index everywhere; a validation class that training lacks is an error.
@@ -73,7 +78,7 @@ def load(name: str = "offline", split: str = "train", *, data_dir: str | os.Path
         if not root.is_dir():
             raise FileNotFoundError(f"image folder {str(root)!r} does not exist; pass path= a "
                                     "folder holding one sub-folder of images per class")
-        class_names = None
+        class_names, holdout = None, None
         if (root / "train").is_dir() or (root / "validation").is_dir():
             if not (root / split).is_dir():
                 raise FileNotFoundError(f"{root} has no {split}/ folder; add {root / split} with "
@@ -82,11 +87,10 @@ def load(name: str = "offline", split: str = "train", *, data_dir: str | os.Path
                 class_names = sorted(p.name for p in (root / "train").iterdir()
                                      if p.is_dir() and not p.name.startswith("."))
             root = root / split
-        elif split == "validation":
-            warnings.warn(f"{root} has no train/ and validation/ folders; the same images serve "
-                          "as the validation split", stacklevel=2)
+        elif split in ("train", "validation"):
+            holdout = ("validation" if split == "validation" else "training", validation_split)
         return load_folder(root, skip_corrupt=skip_corrupt, class_names=class_names,
-                           decode_check=decode_check is None or decode_check)
+                           decode_check=decode_check is None or decode_check, holdout=holdout)
     if name == "imagenet2012":
         from alexnet_keras.data import ilsvrc
 

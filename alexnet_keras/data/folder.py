@@ -18,6 +18,7 @@ from pathlib import Path
 
 import tensorflow as tf
 
+from alexnet_keras.data.folder_split import hold_out
 from alexnet_keras.data.source import CorruptImageError, Source
 
 log = logging.getLogger(__name__)
@@ -161,7 +162,7 @@ def _is_corrupt(reason: str) -> bool:
     return reason.startswith(CORRUPT)
 
 
-def _list(root, skip_corrupt, class_names, decode_check):
+def _list(root, skip_corrupt, class_names, decode_check, holdout=None):
     root = Path(root).expanduser()
     if not root.is_dir():
         raise FileNotFoundError(f"image folder {str(root)!r} does not exist")
@@ -210,6 +211,8 @@ def _list(root, skip_corrupt, class_names, decode_check):
         warnings.warn(f"left out {len(left_out)} file(s) under {root} (skipped {len(corrupt)} "
                       f"corrupt; all listed in Source.left_out): {shown}", stacklevel=3)
     per_class = [[str(p) for p in images if str(p) not in bad] for images in per_class]
+    if holdout is not None:
+        per_class = hold_out(per_class, class_dirs, *holdout)
     paths, labels = [], []
     for rank in range(max(len(files) for files in per_class)):
         for class_dir, files in zip(class_dirs, per_class):
@@ -220,10 +223,13 @@ def _list(root, skip_corrupt, class_names, decode_check):
 
 
 def load_folder(root: str | os.PathLike, *, skip_corrupt: bool = False,
-                class_names: list[str] | None = None, decode_check: bool = False) -> Source:
+                class_names: list[str] | None = None, decode_check: bool = False,
+                holdout: tuple[str, float] | None = None) -> Source:
     """A ``Source`` reading ``root/<class>/**/<image>``; labels index ``class_names`` (default:
-    the sorted class folders). See ``list_image_folder`` for the checks."""
-    paths, labels, class_names, left_out = _list(root, skip_corrupt, class_names, decode_check)
+    the sorted class folders). See ``list_image_folder`` for the checks. ``holdout``: (subset,
+    fraction), only that subset of each class (``hold_out``)."""
+    paths, labels, class_names, left_out = _list(root, skip_corrupt, class_names, decode_check,
+                                                 holdout)
     skipped = [path for path, reason in left_out if _is_corrupt(reason)]
     if not paths:
         raise ValueError(f"no readable images under {root} ({len(skipped)} skipped as corrupt)")

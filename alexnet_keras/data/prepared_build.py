@@ -256,7 +256,7 @@ def _write_manifest(root: Path, manifest: dict) -> None:
 def prepare(output: str | os.PathLike, *, dataset: str = "offline", data_path=None, data_dir=None,
             manual_dir=None, skip_corrupt: bool = False, shards: int | None = None,
             workers: int | None = None, verify: bool = False, progress: bool = True,
-            encoding: str = "jpeg", min_classes: int = 1) -> dict:
+            encoding: str = "jpeg", min_classes: int = 1, validation_split: float = 0.1) -> dict:
     """Writes ``dataset``'s train and validation splits to ``output`` in the prepared format.
 
     ``encoding``: "jpeg" (quality 95, about 26 KB an image) or "raw" (the pixels, 196,608 bytes an
@@ -269,18 +269,21 @@ def prepare(output: str | os.PathLike, *, dataset: str = "offline", data_path=No
     ``bench input`` times a one-class folder). Another ``prepare`` writing ``output`` meanwhile
     is refused (``folder_lock``). Returns the manifest.
     """
+    from alexnet_keras.checks import check_output_outside_inputs
     from alexnet_keras.data import catalog
 
     if encoding not in fmt.ENCODINGS:
         raise ValueError(f"encoding must be one of {', '.join(fmt.ENCODINGS)}; got {encoding!r}")
     if shards is not None and shards < 1 or workers is not None and workers < 1:
         raise ValueError(f"shards and workers must be at least 1; got {shards} and {workers}")
+    check_output_outside_inputs(output, {"--data-path": data_path, "--data-dir": data_dir,
+                                         "--manual-dir": manual_dir})
     root = Path(output).expanduser()
     if root.exists() and not root.is_dir():
         raise ValueError(f"--output {root} is a file; give a folder (new, or an earlier prepare's)")
     spec = _source_options(dataset, data_path, data_dir, manual_dir, skip_corrupt)
     where = dict(path=spec["data_path"], data_dir=spec["data_dir"], manual_dir=spec["manual_dir"],
-                 skip_corrupt=skip_corrupt)
+                 skip_corrupt=skip_corrupt, validation_split=validation_split)
     sources = {split: catalog.load(dataset, split, **where) for split in SPLITS}
     names = sources["train"].class_names
     if len(names) < min_classes:

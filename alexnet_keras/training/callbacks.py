@@ -75,7 +75,13 @@ def write_error(error: BaseException, path: str) -> OSError | None:
 
 def save_model_atomically(model: keras.Model, path: str) -> None:
     """``model.save(path)`` (weights, optimizer state, config) without a half-written file ever at ``path``."""
-    write_atomically(path, lambda temporary: model.save(temporary))
+    from alexnet_keras.training import labels
+
+    def write(temporary):
+        model.save(temporary)
+        labels.write_into(temporary, model)  # the class names it was trained on
+
+    write_atomically(path, write)
 
 
 class PaperLearningRateDrops(keras.callbacks.Callback):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import os
 
-from alexnet_keras.checks import check_choice
+from alexnet_keras.checks import check_choice, check_output_outside_inputs
 from alexnet_keras.data.catalog import NAMES as DATASETS
 from alexnet_keras.model.architecture import ACTIVATIONS, INITIALIZERS, NORMALIZATIONS
 from alexnet_keras.model.variants import VARIANTS, minimum_image_size  # noqa: F401 (re-exported)
@@ -58,6 +58,10 @@ class TrainConfig:
     manual_dir: str | None = option(None, "folder holding ILSVRC2012_img_{train,val}.tar")
     skip_corrupt: bool = option(False, "leave unreadable images out (and list them) instead of "
                                 "stopping at the first")
+    validation_split: float = option(0.1, "for --dataset folder without train/ and validation/: the "
+                                     "share of each class held out as the validation split (the "
+                                     "same images on every run)",
+                                     check=(lambda v: 0 < v < 1, "in (0, 1)"))
     image_size: int | None = option(None, "input height and width (default: the variant's, 227; "
                                     "224 for torchvision; at least minimum_image_size())")
     cache: bool = option(False, "keep decoded images in memory (small data sets)")
@@ -149,6 +153,9 @@ class TrainConfig:
         if self.dataset != "folder" and self.data_path:
             raise ValueError(f"data_path is only read by dataset 'folder'; received it "
                              f"with dataset {self.dataset!r}: drop it, or use dataset 'folder'")
+        check_output_outside_inputs(self.output, {
+            "--data-path": self.data_path, "--data-dir": self.data_dir, "--manual-dir": self.manual_dir,
+            "--prepared": self.prepared})
         if os.path.isfile(self.output):
             raise ValueError(f"output {self.output!r} is a file; training writes a folder there: "
                              f"give a folder (new or from an earlier run) instead")

@@ -120,6 +120,8 @@ def evaluate(
     data_path: str | None = None,
     skip_corrupt: bool = False,
     preprocessing: str = "paper",
+    validation_split: float = 0.1,
+    allow_class_mismatch: bool = False,
 ) -> dict:
     """Top-1/top-5 error of a ``.keras`` checkpoint (or a model, or a list of either: an ensemble
     whose softmax outputs are averaged, Section 6) on a dataset's split.
@@ -128,8 +130,11 @@ def evaluate(
     subtraction of our trainer, the pipeline's default) or ``"torch"`` (torchvision's weights).
 
     ``data_path`` is the image folder of ``dataset="folder"``; ``skip_corrupt`` leaves unreadable
-    images out (``data.load``). A data set with another number of classes than the model's outputs
-    is refused (its labels would not be the model's classes).
+    images out (``data.load``); ``validation_split``: the share of each class such a folder without
+    train/ and validation/ holds out as its validation split (as ``train`` did). A data set with another number of classes than the model's outputs
+    is refused (its labels would not be the model's classes), and so are data whose class names
+    differ from those a checkpoint recorded in training, or come in another order
+    (``labels.check``), unless ``allow_class_mismatch``.
 
     ``crops``: ``"center"``, ``"ten"`` or ``"both"``. ``image_size`` defaults to the model's input.
     Returns ``{"center": {...}, "ten_crops": {...}}`` with the crops asked for.
@@ -151,7 +156,7 @@ def evaluate(
                          f"{[(m.input_shape, m.output_shape) for m in models]}")
     size = image_size or model.input_shape[1]
     source = data.load(dataset, split, data_dir=data_dir, manual_dir=manual_dir, path=data_path,
-                       skip_corrupt=skip_corrupt)
+                       skip_corrupt=skip_corrupt, validation_split=validation_split)
     if source.num_classes != model.output_shape[-1]:
         # Fewer classes than outputs is wrong too: label k of this data set is another class
         # than the model's output k (torchvision's 1000 ImageNet outputs on a 3-class folder).
@@ -161,6 +166,11 @@ def evaluate(
             "evaluate on the data set it was trained on (torchvision's weights: imagenet2012), "
             "or train on this one first"
         )
+    from alexnet_keras.training import labels
+
+    for c in checkpoints:
+        if isinstance(c, (str, os.PathLike)):
+            labels.check(os.fspath(c), labels.read(c), source.class_names, allow=allow_class_mismatch)
     results = {}
     for name, ten in (("center", False), ("ten_crops", True)):
         if crops == "both" or (crops == "ten") == ten:
@@ -183,3 +193,36 @@ def format_results(results: dict) -> str:
             f"{values['examples']:>10}"
         )
     return "\n".join(lines)
+
+
+def predict_files(checkpoint, paths: list[str], *, top: int = 5, batch_size: int = 32) -> list[dict]:
+    """The ``top`` classes of each image file (centre patch, the evaluation's preprocessing): a
+    list of ``{"path", "classes": [(name, probability), ...]}``. Names are those the checkpoint
+    recorded in training (``labels``), or ``class k`` for a checkpoint without a record."""
+    import tensorflow as tf
+
+    from alexnet_keras.data import augment
+    from alexnet_keras.data.folder import check_image_file
+    from alexnet_keras.training import labels
+
+    model = load_checkpoint(checkpoint)
+    record = labels.read(checkpoint)
+    outputs = model.output_shape[-1]
+    if record is None:
+        print(f"note: {checkpoint} records no class names (written before they were kept); "
+              "printing output indices", file=__import__("sys").stderr)
+        names = [f"class {k}" for k in range(outputs)]
+    else:
+        names = list(record["class_names"])
+    for path in paths:
+        if not os.path.isfile(path):
+            raise FileNotFoundError(f"image {path} does not exist; give image files (JPEG, PNG)")
+        check_image_file(path)
+    files = tf.data.Dataset.from_tensor_slices(list(paths)).map(lambda p: (tf.io.read_file(p), 0))
+    pipeline = augment.evaluation_pipeline(files, batch_size=batch_size, image_size=model.input_shape[1])
+    probabilities = np.concatenate([np.asarray(model(images, training=False)) for images, _ in pipeline])
+    results = []
+    for path, row in zip(paths, probabilities):
+        best = np.argsort(-row)[: min(top, outputs)]
+        results.append({"path": path, "classes": [(names[k], float(row[k])) for k in best]})
+    return results

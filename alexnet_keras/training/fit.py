@@ -22,7 +22,7 @@ from typing import Callable
 
 from alexnet_keras.backend import check_active, require_tensorflow
 from alexnet_keras.plots import plot_history, read_csv_log
-from alexnet_keras.training import distribute, run_folder
+from alexnet_keras.training import distribute, labels, run_folder
 from alexnet_keras.training.callbacks import epoch_callbacks, stateful_callbacks, write_error
 from alexnet_keras.training.backup import TrainingStateBackup
 from alexnet_keras.training.config import TrainConfig
@@ -240,7 +240,7 @@ def _data(config: TrainConfig, run: _Run, datasets: Callable | None):
         tf.config.experimental.enable_op_determinism()
     if config.validation_steps and val_ds is not None:
         val_ds = val_ds.take(config.validation_steps)
-    return train_ds, steps, val_ds, num_classes
+    return train_ds, steps, val_ds, num_classes, (found[5] if len(found) > 5 else None)
 
 
 def fit(
@@ -290,7 +290,7 @@ def _fit(config, build_model, datasets, strategy, callbacks) -> TrainResult:
         return _recorded(config, run, started)
     import keras
 
-    train_ds, steps, val_ds, num_classes = _data(config, run, datasets)
+    train_ds, steps, val_ds, num_classes, class_record = _data(config, run, datasets)
     previous_policy = keras.config.dtype_policy()
     keras.config.set_dtype_policy(config.mixed_precision)
     try:
@@ -298,6 +298,7 @@ def _fit(config, build_model, datasets, strategy, callbacks) -> TrainResult:
         backup = TrainingStateBackup(run.backups, stateful=stateful)
         with run.strategy.scope():
             model = (build_model or _default_model)(config, num_classes)
+            labels.remember(model, class_record)  # each checkpoint carries the class names
             rate = compile_model(model, config, run.learning_rate, steps)
             if run.plan.backup is not None:
                 backup.restore(model, run.plan.backup)

@@ -84,13 +84,13 @@ def describe_changes(was: dict, now: dict) -> list[str]:
 
 def training_data(config: TrainConfig, start_epoch: int, global_batch: int):
     """(training stream from ``start_epoch``, steps per epoch, validation data, classes,
-    fingerprint), from ``alexnet_keras.data`` and ``alexnet_keras.augment``."""
+    fingerprint, class-name record for the checkpoints), from ``alexnet_keras.data`` and ``alexnet_keras.augment``."""
     from alexnet_keras import data
     from alexnet_keras.data import augment
 
     size = image_size(config)
     where = dict(data_dir=config.data_dir, manual_dir=config.manual_dir, path=config.data_path,
-                 skip_corrupt=config.skip_corrupt)
+                 skip_corrupt=config.skip_corrupt, validation_split=config.validation_split)
     lighting = {}
     if config.prepared:  # the 256x256 shards of `prepare` (Section 2), same pipelines
         from alexnet_keras.data.prepared import IMAGE_SIZE, load_prepared, prepared_info
@@ -133,7 +133,12 @@ def training_data(config: TrainConfig, start_epoch: int, global_batch: int):
         validation, batch_size=global_batch, image_size=size, cache=config.cache
     )
     prints = {"train": fingerprint("train", train), "validation": fingerprint("validation", validation)}
-    return train_ds, steps, val_ds, len(train.class_names), prints
+    from alexnet_keras.training.labels import labels_of
+
+    record = labels_of(train, config.dataset)
+    if config.prepared:
+        record["origin"] = f"the class names recorded by prepare in {config.prepared}"
+    return train_ds, steps, val_ds, len(train.class_names), prints, record
 
 
 _image_size = image_size  # the name fit and the benchmarks used before the split
