@@ -79,12 +79,12 @@ def test_help_opens_with_one_line():
 
 def test_config_from_args_maps_flags_one_to_one(tmp_path):
     args = cli.build_parser().parse_args([
-        "train", "--dataset", "folder", "--data-path", str(tmp_path), "--skip-corrupt",
+        "train", "--dataset", "folder", "--data-path", str(tmp_path / "photos"), "--skip-corrupt",
         "--learning-rate", "0.02", "--tower-implementation", "groups", "--no-overlapping-pooling",
         "--image-size", "67", "--output", str(tmp_path / "run"),
     ])
     config = cli.config_from_args(args)
-    assert (config.dataset, config.data_path, config.skip_corrupt) == ("folder", str(tmp_path), True)
+    assert (config.dataset, config.data_path, config.skip_corrupt) == ("folder", str(tmp_path / "photos"), True)
     assert (config.learning_rate, config.tower_implementation) == (0.02, "groups")
     assert config.overlapping_pooling is False and config.image_size == 67
     assert config.epochs == TrainConfig().epochs  # flags not given keep the config's defaults

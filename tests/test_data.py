@@ -119,7 +119,7 @@ def test_load_offline_generates_into_data_dir(tmp_path, monkeypatch):
 
 
 def test_folder_source_yields_bytes_and_labels_in_fixed_interleaved_order(folder):
-    source = data.load("folder", "train", path=folder)
+    source = data.load_folder(folder, decode_check=True)
     assert source.class_names == ["cat", "dog"]
     assert source.num_examples == 6
     assert source.dataset.element_spec[0].dtype == tf.string
@@ -175,7 +175,7 @@ def test_skip_corrupt_skips_and_reports_the_count(folder, caplog):
     good = (folder / "cat" / "0.jpg").read_bytes()
     (folder / "cat" / "cut.jpg").write_bytes(good[:100])
     with caplog.at_level(logging.WARNING), pytest.warns(UserWarning, match="skipped 2 corrupt"):
-        source = data.load("folder", path=folder, skip_corrupt=True)
+        source = data.load_folder(folder, decode_check=True, skip_corrupt=True)
     assert source.num_examples == 6
     assert sorted(p.rsplit("/", 1)[-1] for p in source.skipped) == ["cut.jpg", "junk.jpg"]
     assert "junk.jpg" in caplog.text
@@ -186,7 +186,7 @@ def test_skip_corrupt_skips_and_reports_the_count(folder, caplog):
 def test_grayscale_and_cmyk_jpegs_become_rgb(tmp_path):
     _jpeg(tmp_path / "a" / "gray.jpg", mode="L", colour=(90, 90, 90))
     _jpeg(tmp_path / "a" / "cmyk.jpg", mode="CMYK", colour=(200, 30, 30))
-    source = data.load("folder", path=tmp_path)
+    source = data.load_folder(tmp_path, decode_check=True)
     images, _ = _decode_all(source)
     assert images.shape == (2, 32, 32, 3)
     cmyk, gray = images  # sorted by file name
@@ -198,7 +198,7 @@ def test_png_among_jpegs_is_decoded(tmp_path):
     _jpeg(tmp_path / "a" / "1.jpg", colour=(10, 200, 10))
     _jpeg(tmp_path / "a" / "2.png", fmt="PNG", colour=(10, 10, 200))
     _jpeg(tmp_path / "a" / "3.jpg", fmt="PNG", colour=(200, 10, 10))  # a PNG named .jpg
-    images, _ = _decode_all(data.load("folder", path=tmp_path))
+    images, _ = _decode_all(data.load_folder(tmp_path, decode_check=True))
     np.testing.assert_allclose(images.mean((1, 2)), [[10, 200, 10], [10, 10, 200],
                                                      [200, 10, 10]], atol=8)
 
@@ -218,7 +218,7 @@ def test_folder_without_class_folders_is_an_error(tmp_path):
 def test_non_image_files_are_reported_not_silently_dropped(folder):
     (folder / "cat" / "notes.txt").write_text("hello")
     with pytest.warns(UserWarning, match=r"left out 1 file.*notes\.txt \(no image extension"):
-        assert data.load("folder", path=folder).num_examples == 6
+        assert data.load_folder(folder, decode_check=True).num_examples == 6
 
 
 # ---- tensorflow-datasets (mocked: no download) -------------------------------------------------
@@ -297,7 +297,7 @@ def _undecodable_jpeg(path):
 
 def test_images_in_nested_folders_belong_to_their_class(folder):
     _jpeg(folder / "cat" / "indoors" / "sofa.jpg")
-    source = data.load("folder", path=folder)
+    source = data.load_folder(folder, decode_check=True)
     assert source.num_examples == 7
     index = source.files[0].index(str(folder / "cat" / "indoors" / "sofa.jpg"))
     assert source.class_names[source.files[1][index]] == "cat"
@@ -326,7 +326,7 @@ def test_an_image_that_passes_the_header_check_but_does_not_decode_is_named(fold
     with pytest.raises(data.CorruptImageError, match=r"bogus\.jpg does not decode"):
         data.load("folder", path=folder)
     with pytest.warns(UserWarning, match="skipped 1 corrupt"):
-        source = data.load("folder", path=folder, skip_corrupt=True)
+        source = data.load_folder(folder, decode_check=True, skip_corrupt=True)
     assert source.num_examples == 6 and source.skipped == [str(bad)]
     images, _ = _decode_all(source)  # what remains decodes
     assert images.shape[0] == 6

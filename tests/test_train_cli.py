@@ -118,7 +118,9 @@ def test_folder_path_and_skip_corrupt_reach_data_load(tmp_path):
     config = TrainConfig(**{**config.__dict__, "skip_corrupt": True})
     with pytest.warns(UserWarning, match="skipped 1 corrupt"):
         train, steps, validation, classes = _default_datasets(config, 0, 2)
-    assert (steps, classes) == (4, 2)  # 8 readable images in batches of 2, two classes
+    # 8 readable images, 4 a class: one of each held out for validation (no train/ and
+    # validation/ folders), so 6 in batches of 2; two classes
+    assert (steps, classes) == (3, 2)
     images, labels = next(iter(train))
     assert images.shape == (2, 67, 67, 3)
 
@@ -132,6 +134,6 @@ def test_evaluate_reads_a_folder_and_refuses_more_classes_than_the_model(tmp_pat
     root = _jpeg_folder(tmp_path / "photos", classes=("a", "b", "c"), per_class=2)
     results = evaluate(_classifier(3), dataset="folder", data_path=str(root), batch_size=2,
                        crops="center")
-    assert results["center"]["examples"] == 6
+    assert results["center"]["examples"] == 3  # the validation split: one image of each class
     with pytest.raises(ValueError, match="3 classes but the checkpoint's model has 2 outputs"):
         evaluate(_classifier(2), dataset="folder", data_path=str(root), crops="center")
