@@ -108,6 +108,32 @@ def test_the_ablation_refuses_run_or_result_folders_inside_its_data(tmp_path):
     assert list(data.iterdir()) == []
 
 
+@pytest.mark.slow
+def test_progress_written_to_a_log_is_lines_without_carriage_returns(photos, tmp_path):
+    prepared = _run("prepare", "--dataset", "folder", "--data-path", photos, "--output", tmp_path / "p")
+    assert prepared.returncode == 0, prepared.stderr[-2000:]
+    trained = _run("train", "--prepared", tmp_path / "p", *TINY, "--output", tmp_path / "run")
+    assert trained.returncode == 0, trained.stderr[-2000:]
+    for result in (prepared, trained):
+        assert "\r" not in result.stdout + result.stderr
+    assert "prepare: 30 of 30 images (100%)" in prepared.stderr  # both splits
+    assert "loss:" in trained.stdout  # the epoch's one line
+
+
+def test_line_progress_prints_a_line_per_tenth_and_the_last():
+    import io
+
+    from alexnet_keras.progress import LineProgress
+
+    stream = io.StringIO()
+    with LineProgress(100, "prepare", "images", stream=stream) as bar:
+        for _ in range(50):
+            bar.update(2)
+    lines = stream.getvalue().splitlines()
+    assert lines[0] == "prepare: 2 of 100 images (2%)" and lines[-1] == "prepare: 100 of 100 images (100%)"
+    assert 10 <= len(lines) <= 12
+
+
 # ------------------------------------------------------------------ a folder without a split
 
 

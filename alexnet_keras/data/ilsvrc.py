@@ -118,6 +118,9 @@ def load_imagenet2012(split: str, *, data_dir: str | os.PathLike | None = None,
         folder = check_manual_dir(manual_dir)
         check_tar_images(folder)
         config = tfds.download.DownloadConfig(manual_dir=os.fspath(folder))
+        from alexnet_keras.progress import quiet_tfds_bars
+
+        quiet_tfds_bars()
         builder.download_and_prepare(download_config=config)
     return tfds_source(builder, split, "imagenet2012")
 

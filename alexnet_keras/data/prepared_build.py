@@ -171,10 +171,10 @@ def _write_records(temporary, examples, raw, image_sum, moment1, moment2, per_cl
 
 
 def _run(tasks: list[dict], workers: int, progress: bool) -> None:
-    from tqdm.auto import tqdm
+    from alexnet_keras.progress import progress_bar
 
-    bar = tqdm(total=sum(t["num_examples"] for t in tasks), unit="img", desc="prepare",
-               disable=not progress)
+    bar = progress_bar(sum(t["num_examples"] for t in tasks), unit="images", desc="prepare",
+                       enabled=progress)
     with bar:
         if workers <= 1:
             for task in tasks:

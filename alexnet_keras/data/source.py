@@ -64,6 +64,9 @@ def load_tfds(name: str, split: str, *, data_dir: str | os.PathLike | None = Non
     """imagenette or cifar10 through TFDS, downloaded and prepared in ``data_dir`` on first use."""
     import tensorflow_datasets as tfds
 
+    from alexnet_keras.progress import quiet_tfds_bars
+
+    quiet_tfds_bars()
     builder = tfds.builder(name, data_dir=os.fspath(data_dir) if data_dir else None)
     try:
         builder.download_and_prepare()
