@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import importlib
+import importlib.util
 import re
 import subprocess
 import sys
@@ -22,9 +23,10 @@ PACKAGE = ROOT / "alexnet_keras"
 # The wing each module belongs to, and the wings it may import from.
 ALLOWED = {
     "model": {"model", "checks", "backend"},
-    "data": {"data", "model", "checks", "backend"},
+    "data": {"data", "model", "checks", "backend", "progress"},
     "training": {"training", "data", "model", "checks", "plots", "backend"},  # plots: the run's curves PNG
     "checks": set(),
+    "progress": set(),  # a live bar on a terminal, plain lines in a log
     "backend": {"_quiet"},  # which Keras backend; imports TensorFlow quietly when asked to
     "plots": {"plots", "model", "data", "checks", "backend"},
     "figure1": {"figure1", "model", "data", "checks", "backend"},
@@ -176,3 +178,42 @@ def test_offline_set_defaults_to_the_repository_data_folder(monkeypatch):
 
     monkeypatch.delenv("ALEXNET_KERAS_DATA", raising=False)
     assert offline.default_root() == ROOT / "data" / "offline"
+
+
+def _notebook_and_readme_imports() -> list[str]:
+    """Every ``from alexnet_keras... import a, b`` and ``import alexnet_keras...`` that a notebook's
+    code or the README's code blocks contain, as dotted names."""
+    import json
+
+    sources = []
+    for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        cells = json.loads(path.read_text())["cells"]
+        sources += ["".join(c["source"]) for c in cells if c["cell_type"] == "code"]
+    for path in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
+        if path.exists():
+            sources += re.findall(r"```python\n(.*?)```", path.read_text(), flags=re.S)
+    names = set()
+    for source in sources:
+        cleaned = "\n".join(line for line in source.splitlines() if not line.lstrip().startswith(("%", "!")))
+        try:
+            tree = ast.parse(cleaned)
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("alexnet_keras"):
+                names |= {f"{node.module}:{alias.name}" for alias in node.names}
+            elif isinstance(node, ast.Import):
+                names |= {alias.name for alias in node.names if alias.name.startswith("alexnet_keras")}
+    return sorted(names)
+
+
+def test_the_notebooks_and_readme_imports_are_found():
+    assert len(_notebook_and_readme_imports()) > 20  # the list is read, not empty
+
+
+@pytest.mark.parametrize("name", _notebook_and_readme_imports())
+def test_every_import_the_notebooks_and_readme_use_works(name):
+    module, _, attribute = name.partition(":")
+    imported = importlib.import_module(module)
+    if attribute:
+        assert hasattr(imported, attribute) or importlib.util.find_spec(f"{module}.{attribute}"), name

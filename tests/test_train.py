@@ -469,9 +469,10 @@ def test_xla_default_is_the_faster_setting_for_the_backend_and_device():
     from alexnet_keras.training.fit import TF_XLA_DEFAULT, device_kind
 
     assert TrainConfig().xla is None
-    # TensorFlow: off on a CPU (faster on the AVX-512 machines, RESULTS.md), on on a GPU, off under
-    # a strategy; JAX: always on (unjitted JAX dispatches op by op).
-    assert xla_enabled(None, distributed=False, device="cpu") is False
+    # TensorFlow: on a CPU off with AVX-512 and on without (the faster in bench train on each
+    # kind), on on a GPU, off under a strategy; JAX: always on (unjitted JAX dispatches op by op).
+    assert xla_enabled(None, distributed=False, device="cpu", avx512=True) is False
+    assert xla_enabled(None, distributed=False, device="cpu", avx512=False) is True
     assert xla_enabled(None, distributed=False, device="gpu") is True
     assert xla_enabled(None, distributed=True, device="gpu") is False
     assert xla_enabled(None, distributed=True, backend="jax", device="cpu") is True
@@ -485,6 +486,18 @@ def test_xla_default_is_the_faster_setting_for_the_backend_and_device():
         mirrored = tiny_model(None, 4)
         compile_model(mirrored, TrainConfig(), 0.01, steps_per_epoch=10)
     assert mirrored.jit_compile is False
+
+
+def test_the_cpu_kind_is_read_from_its_flags():
+    from alexnet_keras.training.compile import cpu_has_avx512
+
+    epyc_avx2 = "processor\t: 0\nflags\t\t: fpu sse2 avx avx2 fma bmi2\n"
+    xeon = "processor\t: 0\nflags\t\t: fpu sse2 avx avx2 fma avx512f avx512dq avx512bw\n"
+    vnni_only = "flags\t\t: avx2 avx_vnni\n"  # AVX-VNNI is not AVX-512
+    assert cpu_has_avx512(xeon) and not cpu_has_avx512(epyc_avx2) and not cpu_has_avx512(vnni_only)
+    with open("/proc/cpuinfo") as handle:
+        here = "avx512f" in handle.read().split()
+    assert cpu_has_avx512() is here
 
 
 def test_latest_backup_epoch_is_zero_without_backup(tmp_path):

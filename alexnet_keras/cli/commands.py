@@ -5,10 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shlex
-import sys
 
-from alexnet_keras.cli.parser import UsageError
+from alexnet_keras.cli.parser import UsageError, command_line, given
 
 
 def _summary(args: argparse.Namespace) -> int:
@@ -227,11 +225,11 @@ def _run_ablation(args: argparse.Namespace) -> int:
 
     runs = args.runs or ("runs/ablations_quick" if args.quick else "runs/ablations")
     output = args.output or (os.path.join(runs, "results") if args.quick else "results/ablations")
-    given = {k: getattr(args, k) for k in ("seeds", "epochs") if getattr(args, k) is not None}
-    command = "python -m alexnet_keras " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    options = given(args, "seeds", "epochs")
+    command = command_line()
     results = run_protocol(output, runs=runs, arms=args.arms, quick=args.quick,
                            data_dir=args.data_dir, command=command, train=not args.tables_only,
-                           **given)
+                           **options)
     print(format_table(results["comparisons"], ["arm", "metric", "treatment", "control", "pairs",
                                                 "difference", "low", "high", "p_value", "p_holm", "mde"]))
     return 0

@@ -4,22 +4,20 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import shlex
 import sys
 
 
 def _run_figure1(args: argparse.Namespace) -> int:
+    from alexnet_keras.cli.parser import command_line, given
     from alexnet_keras.figure1 import QUICK, Settings, run
 
     settings = QUICK if args.quick else Settings()
-    changes = {k: v for k, v in (("dataset", args.dataset), ("train_images", args.train_images),
-                                 ("threshold", args.threshold), ("budget_steps", args.budget_steps))
-               if v is not None}
+    changes = given(args, "dataset", "train_images", "threshold", "budget_steps")
     if args.threshold is not None and not 0 < args.threshold < 1:
         raise ValueError(f"--threshold is a training error in (0, 1); received {args.threshold}")
     settings = dataclasses.replace(settings, **changes)
     output = args.output or ("runs/figure1_quick" if args.quick else "results/figure1")
-    command = "python -m alexnet_keras " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    command = command_line()
     if args.processes > 1 and not args.tables_only:
         _run_in_processes(args, settings, output)
         run(output, settings=settings, command=command, tables_only=True)

@@ -125,7 +125,7 @@ def _run_train(args: argparse.Namespace) -> int:
               f"{result.global_batch_size}, learning rate {result.learning_rate:g})")
     print(format_metrics_table(result.history))
     if args.demo and config.dataset == "offline":  # the test split, touched once, after training
-        from alexnet_keras.training.test_split import format_test_report, test_report
+        from alexnet_keras.training.scoring import format_test_report, test_report
 
         print(format_test_report(test_report(config, paths, steps=config.validation_steps)))
     print(f"best checkpoint:  {paths['best']}")

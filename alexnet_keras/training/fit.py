@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import sys
 import time
 from typing import Callable
 
@@ -30,15 +29,10 @@ from alexnet_keras.training.inputs import (  # noqa: F401 (_default_*: fit's nam
     _default_datasets, _default_model, _image_size, image_size, training_data,
 )
 from alexnet_keras.training.keras_compat import multi_worker_fixes
-from alexnet_keras.training.keras_distribution import fit_scope, in_distribution, make_distribution
-from alexnet_keras.training.optimizer import build_optimizer, learning_rate_schedule
-
-
-# TensorFlow's XLA default on one device, by device kind. CPU: off, faster in bench train on both
-# AVX-512 machines of benchmarks/RESULTS.md (1.10-1.18x on 2026-12-02, 1.20x on 2026-12-04); on
-# the older AVX2 machine XLA on was faster, so `train --xla` is worth a try there. GPU and TPU: on,
-# as XLA is what they are tuned for (not measured here: the borrowed GPU has no TensorFlow).
-TF_XLA_DEFAULT = {"cpu": False, "gpu": True, "tpu": True}
+from alexnet_keras.training.keras_distribution import fit_scope, make_distribution
+from alexnet_keras.training.compile import (  # noqa: F401 (fit's names before the split)
+    TF_XLA_DEFAULT, compile_model, cpu_has_avx512, device_kind, progress_verbosity, xla_enabled,
+)
 
 
 class TrainingInterrupted(KeyboardInterrupt):
@@ -68,82 +62,6 @@ class TrainResult:
 
 
 # ---------------------------------------------------------------------------------------------- fit
-
-
-def xla_enabled(xla: bool | None, distributed: bool, *, backend: str = "tensorflow",
-                device: str = "cpu") -> bool:
-    """Whether the training step is compiled with XLA (``jit_compile``).
-
-    ``xla`` when it is given. By default (``None``), the faster setting measured for the backend and
-    the device (``bench train``, benchmarks/RESULTS.md): on jax, always on (without ``jax.jit``
-    every operation is dispatched one by one); on tensorflow, ``TF_XLA_DEFAULT[device]`` on one
-    device, and off under a ``tf.distribute`` strategy (MirroredStrategy, MultiWorkerMirroredStrategy,
-    TPU), as Keras itself leaves it there; ``--xla`` turns it on.
-    """
-    if xla is not None:
-        return bool(xla)
-    if backend == "jax":
-        return True
-    return not distributed and TF_XLA_DEFAULT.get(device, True)
-
-
-def device_kind() -> str:
-    """``"gpu"``, ``"tpu"`` or ``"cpu"``: the devices Keras trains on."""
-    import keras
-
-    if keras.backend.backend() == "torch":  # keras.distribution has no torch implementation
-        import torch
-
-        return "gpu" if torch.cuda.is_available() else "cpu"
-    return keras.distribution.list_devices()[0].split(":")[0].lower()
-
-
-def compile_model(model, config: TrainConfig, learning_rate: float, steps_per_epoch: int):
-    """Compile with the paper's optimiser, the schedule, cross-entropy and top-1/top-5 error.
-
-    Call it inside ``strategy.scope()``: whether a strategy is in scope decides the default XLA
-    setting (``xla_enabled``). Returns the learning rate or schedule the optimiser follows.
-    """
-    import keras
-
-    from alexnet_keras.training.metrics import TopKError
-
-    rate = learning_rate_schedule(
-        config.schedule, learning_rate, steps_per_epoch=steps_per_epoch, epochs=config.epochs,
-        step_epochs=config.step_epochs, drop_factor=config.lr_drop_factor,
-        warmup_epochs=config.warmup_epochs,
-    )
-    optimizer = build_optimizer(
-        rate, momentum=config.momentum, weight_decay=config.weight_decay,
-        weight_decay_mode=config.weight_decay_mode,
-    )
-    model.compile(
-        optimizer=optimizer,
-        loss=keras.losses.SparseCategoricalCrossentropy(),  # the model ends in softmax
-        metrics=[TopKError(1), TopKError(5)],
-        jit_compile=xla_enabled(config.xla, distributed=_distributed(), backend=keras.backend.backend(),
-                                device=device_kind()),
-    )
-    return rate
-
-
-def _distributed() -> bool:
-    """True inside a ``tf.distribute`` strategy's scope (tensorflow) or a ``keras.distribution`` one."""
-    import keras
-
-    if keras.backend.backend() == "tensorflow":
-        import tensorflow as tf
-
-        return tf.distribute.has_strategy()
-    return in_distribution()
-
-
-def progress_verbosity(verbose) -> int:
-    """Keras' ``verbose``: ``"auto"`` is the progress bar (1) on a terminal and one line per epoch
-    (2) otherwise, since the bar's carriage returns and escape codes garble logs and CI output."""
-    if verbose != "auto":
-        return int(verbose)
-    return 1 if sys.stdout.isatty() else 2
 
 
 @dataclasses.dataclass
@@ -300,6 +218,11 @@ def _fit(config, build_model, datasets, strategy, callbacks) -> TrainResult:
             model = (build_model or _default_model)(config, num_classes)
             labels.remember(model, class_record)  # each checkpoint carries the class names
             rate = compile_model(model, config, run.learning_rate, steps)
+        run.plan.derived["xla"] = bool(model.jit_compile)  # recorded in config.json
+        if run.chief and run.plan.start_epoch == 0:
+            print(f"XLA {'on' if model.jit_compile else 'off'}: " + (
+                "as --xla/--no-xla asked" if config.xla is not None else
+                "the faster default for this backend and device (--xla/--no-xla override it)"))
             if run.plan.backup is not None:
                 backup.restore(model, run.plan.backup)
         run_folder.start_run(config, run.paths, run.plan, chief=run.chief)  # the first write

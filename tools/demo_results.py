@@ -1,9 +1,9 @@
-"""Writes this folder's small result files from a finished ``train --demo`` run (notebook 04 reads them).
+"""Writes results/demo/'s small result files from a finished ``train --demo`` run (notebook 04 reads them).
 
     python -m alexnet_keras train --demo --output /tmp/demo_run
-    python results/demo/export.py /tmp/demo_run
+    python tools/demo_results.py /tmp/demo_run
 
-Files written next to this script:
+Files written into results/demo/ (results hold data; this tool made them):
 
 - ``training_log.csv``: the run's per-epoch log, copied;
 - ``training_curves.png``: that log drawn by ``plot_history`` (the README's figure);
@@ -30,7 +30,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import numpy as np  # noqa: E402
 
-HERE = Path(__file__).resolve().parent
+HERE = Path(__file__).resolve().parents[1] / "results" / "demo"
 QUERIES, NEIGHBOURS, THUMBNAIL = 8, 6, 64
 
 
