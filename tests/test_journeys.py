@@ -155,6 +155,8 @@ def _bad_arguments(tmp_path):
     """(arguments after ``train``, exit status, what the error line must say)."""
     (tmp_path / "notes.txt").write_text("mine")
     photos = str(_jpeg_folder(tmp_path / "photos"))
+    empty = tmp_path / "no-tars"  # a manual folder without the ILSVRC2012 tars
+    empty.mkdir()
     # Each case gets its own --output: the cases run two at a time, and two runs sharing a folder
     # would meet its lock instead of the error under test.
     run = lambda name: ["--output", str(tmp_path / name)]  # noqa: E731
@@ -172,7 +174,7 @@ def _bad_arguments(tmp_path):
         "batch larger than the data": (["--dataset", "folder", "--data-path", photos,
                                         "--image-size", "67", "--batch-size", "64", *run("batch")],
                                        1, "lower --batch-size"),
-        "missing ILSVRC tars": (["--dataset", "imagenet2012", "--manual-dir", str(tmp_path),
+        "missing ILSVRC tars": (["--dataset", "imagenet2012", "--manual-dir", str(empty),
                                  "--data-dir", str(tmp_path / "tfds"), *run("tars")],
                                 1, "ILSVRC2012_img_train.tar"),
     }

@@ -147,7 +147,7 @@ def test_resume_records_allowed_changes_and_keeps_the_original(tmp_path):
     record = json.loads((output / "config.json").read_text())
     assert (record["config"]["epochs"], record["config"]["cache"]) == (1, False)
     assert record["derived"] == {"replicas": 1, "global_batch_size": 8, "learning_rate": 0.02,
-                                 "steps_per_epoch": 12, "classes": NUM_CLASSES}
+                                 "steps_per_epoch": 12, "classes": NUM_CLASSES, "xla": False}
     [resume] = record["resumes"]
     assert resume["epoch"] == 1 and resume["backup"] == "epoch-00001.npz"
     assert resume["changes"] == {"epochs": [1, 2], "cache": [False, True]}

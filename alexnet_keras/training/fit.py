@@ -218,13 +218,13 @@ def _fit(config, build_model, datasets, strategy, callbacks) -> TrainResult:
             model = (build_model or _default_model)(config, num_classes)
             labels.remember(model, class_record)  # each checkpoint carries the class names
             rate = compile_model(model, config, run.learning_rate, steps)
+            if run.plan.backup is not None:
+                backup.restore(model, run.plan.backup)
         run.plan.derived["xla"] = bool(model.jit_compile)  # recorded in config.json
         if run.chief and run.plan.start_epoch == 0:
             print(f"XLA {'on' if model.jit_compile else 'off'}: " + (
                 "as --xla/--no-xla asked" if config.xla is not None else
                 "the faster default for this backend and device (--xla/--no-xla override it)"))
-            if run.plan.backup is not None:
-                backup.restore(model, run.plan.backup)
         run_folder.start_run(config, run.paths, run.plan, chief=run.chief)  # the first write
         callback_list = epoch_callbacks(
             config, run.paths, chief=run.chief, start_epoch=run.plan.start_epoch, rate=rate,
