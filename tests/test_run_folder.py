@@ -183,3 +183,18 @@ def test_damaged_newest_backup_is_skipped_once_and_the_run_ends_as_uninterrupted
     _assert_same_run(result, output, three_epochs)  # the CSV has each epoch once
     assert sorted(os.listdir(output / "backup")) == [
         "epoch-00002.npz", "epoch-00003.npz", "epoch-00003.npz.damaged"]
+
+
+def test_the_run_folder_is_made_once_and_handed_down(tmp_path, monkeypatch):
+    """fit works out the folder's paths once (RunFolder.open) and every later step uses that
+    object: a second derivation of the paths from config.output would show up as a second call."""
+    from alexnet_keras.training import run_folder
+
+    calls = []
+    original = run_folder.run_paths
+    monkeypatch.setattr(run_folder, "run_paths", lambda *a, **k: calls.append(a) or original(*a, **k))
+    output = tmp_path / "run"
+    _fit(_config(output, epochs=1))
+    assert calls == [(str(output),)]
+    _fit(_config(output, epochs=2))  # a resume: again once
+    assert len(calls) == 2

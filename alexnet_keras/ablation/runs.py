@@ -116,12 +116,9 @@ def check_same_run(folder: str, config: TrainConfig) -> None:
     """Refuses a run folder or record made with other settings than ``config`` (``epochs`` too,
     which ``fit`` would let a resume change: a finished 24-epoch cosine run "resumed" to 48 epochs
     is neither recipe), naming the fields; a folder without ``config.json`` passes."""
-    from alexnet_keras.training.run_folder import _record_json, compare, current_config, read_record
+    from alexnet_keras.training.run_folder import recorded_differences
 
-    recorded = read_record(os.path.join(folder, "config.json"))
-    if recorded is None:
-        return
-    refused, allowed = compare(current_config(recorded), _record_json(config))
+    refused, allowed = recorded_differences(folder, config)
     differ = {**refused, **{k: v for k, v in allowed.items() if k == "epochs"}}
     if differ:
         fields = ", ".join(f"{k} {was!r} there, {now!r} now" for k, (was, now) in differ.items())

@@ -69,7 +69,8 @@ def keras_command(args: argparse.Namespace, backend: str, xla: str) -> list[str]
 
 def torch_settings(args: argparse.Namespace) -> list[tuple[bool, str | None]]:
     """(channels_last, compile) of each PyTorch reference to time."""
-    settings = [(False, None)] + ([(True, None)] if args.torch_channels_last else [])
+    eager = args.no_torch_compile or getattr(args, "torch_eager", False)
+    settings = ([(False, None)] if eager else []) + ([(True, None)] if args.torch_channels_last else [])
     if not args.no_torch_compile:
         settings += [(False, mode) for mode in args.torch_compile]
     return settings
@@ -99,6 +100,13 @@ def start_torch(args: argparse.Namespace) -> list[Served]:
 
 def start_keras(args: argparse.Namespace, backends: list[str]) -> list[Served]:
     """One process per backend and XLA setting (``--xla``: both, on, off, or each backend's
-    default for its device, which the process settles itself)."""
+    default for its device, which the process settles itself). JAX without jit only with
+    ``--jax-no-jit``: it is not how JAX trains."""
     settings = {"both": ["off", "on"], "on": ["on"], "off": ["off"]}.get(args.xla, ["default"])
-    return [Served(keras_command(args, backend, xla)) for backend in backends for xla in settings]
+
+    def wanted(backend, xla):
+        return not (backend == "jax" and xla == "off" and not getattr(args, "jax_no_jit", False)
+                    and settings != ["off"])
+
+    return [Served(keras_command(args, backend, xla)) for backend in backends for xla in settings
+            if wanted(backend, xla)]

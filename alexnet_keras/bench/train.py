@@ -6,9 +6,14 @@ model is measured, never the input pipeline (``bench input`` measures that). Con
 own process (``alexnet_keras.bench.contenders``), timed in alternating rounds:
 
 - Keras on each ``--backend`` (tensorflow, jax, torch; default: tensorflow and jax where installed),
-  with XLA (``jit_compile``) off and on (``--xla both``, the default) or one setting;
-- the same network in PyTorch (``benchmarks/torch_alexnet.py``), eager and with the whole training
-  step compiled by ``torch.compile`` (forward, backward and the optimiser: PyTorch's strongest).
+  with XLA (``jit_compile``) off and on (``--xla both``, the default) or one setting; JAX is timed
+  jitted only (how JAX trains; ``--jax-no-jit`` adds its eager mode);
+- the same network in PyTorch (``benchmarks/torch_alexnet.py``) with the whole training step
+  compiled by ``torch.compile`` (forward, backward and the optimiser: PyTorch's strongest way);
+  ``--torch-eager`` adds eager PyTorch.
+
+The defaults (batch 64, 2 warm-up steps, 3 rounds of 3 steps, four contenders) keep a run to about
+five minutes on 2 CPU cores.
 
 Also printed: the machine's float32 matmul throughput (GFLOP/s, on the first backend, measured each
 round) and the fraction of it each contender reaches, counting a training step as about 3 x the
@@ -45,7 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--batch-size", type=int, default=64, help="images per step (default 64)")
     parser.add_argument("--image-size", type=int, default=227, help="input height and width (227)")
     parser.add_argument("--num-classes", type=int, default=1000)
-    parser.add_argument("--steps", type=int, default=4, help="timed steps per repeat (default 4)")
+    parser.add_argument("--steps", type=int, default=3, help="timed steps per repeat (default 3)")
     parser.add_argument("--warmup", type=int, default=2, help="untimed steps first (default 2)")
     parser.add_argument("--repeats", type=int, default=3,
                         help="timed rounds per setting, interleaved; medians are reported (3)")
@@ -62,11 +67,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--matmul-size", type=int, default=2048,
                         help="n of the n x n float32 matmul that measures the machine (2048)")
     parser.add_argument("--no-torch", action="store_true", help="skip the PyTorch references")
+    parser.add_argument("--torch-eager", action="store_true",
+                        help="also time eager PyTorch (torch.compile's step alone by default)")
+    parser.add_argument("--jax-no-jit", action="store_true",
+                        help="also time Keras on JAX without jit (with --xla both or off)")
     parser.add_argument("--torch-compile", nargs="+", choices=["step", "model"], default=["step"],
                         help="what torch.compile compiles: the whole training step (default) "
                         "and/or the model alone")
     parser.add_argument("--no-torch-compile", action="store_true",
-                        help="time PyTorch eager only (torch.compile needs a C++ compiler and "
+                        help="time PyTorch eager instead (torch.compile needs a C++ compiler and "
                         "takes a minute or more to compile AlexNet)")
     parser.add_argument("--torch-channels-last", action="store_true",
                         help="also time PyTorch with channels_last memory format")

@@ -2,7 +2,7 @@
 
 ``TrainConfig`` holds the recipe with the paper's values as defaults; ``fit(config)`` runs it:
 
-    check the run folder (``run_folder.plan_run``) -> strategy -> global batch and learning rate ->
+    open the run folder once (``run_folder.RunFolder``), lock it and plan in it -> strategy -> global batch and learning rate ->
     data stream at the resumed epoch -> model and optimiser inside ``strategy.scope()``, restored
     from the backup -> the first write -> ``model.fit`` with checkpoints, backup, TensorBoard, CSV
     log, NaN stop -> training-curves PNG.
@@ -72,14 +72,19 @@ class _Run:
     replicas: int
     global_batch: int
     learning_rate: float
-    paths: dict
-    chief: bool
-    backups: str
+    folder: run_folder.RunFolder
     plan: run_folder.Plan
 
+    @property
+    def paths(self) -> dict:
+        return self.folder.paths
 
-def _plan(config: TrainConfig, strategy) -> _Run:
-    run_folder.check_output(config.output)
+    @property
+    def chief(self) -> bool:
+        return self.folder.chief
+
+
+def _plan(config: TrainConfig, folder: run_folder.RunFolder, strategy) -> _Run:
     if strategy is None:  # first: multi-worker strategies must exist before any other op
         if config.backend == "tensorflow":
             strategy = distribute.make_strategy(config.strategy, tpu=config.tpu_address,
@@ -95,14 +100,11 @@ def _plan(config: TrainConfig, strategy) -> _Run:
         config.learning_rate, global_batch, rule=config.lr_scaling,
         reference_batch=config.reference_batch_size,
     )
-    paths = run_folder.run_paths(config.output, tensorboard=config.tensorboard)
-    chief = distribute.is_chief()
-    backups = run_folder.backup_dir(paths, None if chief else distribute.task_id())
-    plan = run_folder.plan_run(config, paths, backups, derived=dict(
+    plan = folder.plan(config, derived=dict(
         replicas=replicas, global_batch_size=global_batch, learning_rate=learning_rate))
-    if chief and plan.message:
+    if folder.chief and plan.message:
         print(plan.message)
-    return _Run(strategy, replicas, global_batch, learning_rate, paths, chief, backups, plan)
+    return _Run(strategy, replicas, global_batch, learning_rate, folder, plan)
 
 
 def _on_backend(config: TrainConfig) -> TrainConfig:
@@ -149,10 +151,10 @@ def _data(config: TrainConfig, run: _Run, datasets: Callable | None):
         raise ValueError(f"the training data has {num_classes} class: a classifier needs at least "
                          "two (with one, every prediction is right and nothing is learnt); give "
                          "a data set with two or more classes (one folder per class)")
-    run_folder.check_steps(run.plan, steps, config.output)
-    run_folder.check_classes(run.plan, num_classes, config.output)
+    run_folder.check_steps(run.plan, steps)
+    run_folder.check_classes(run.plan, num_classes)
     if len(found) > 4:  # the default data's fingerprint: a resume must see the same data
-        run_folder.check_data(run.plan, found[4], config.output)
+        run_folder.check_data(run.plan, found[4])
     keras.utils.set_random_seed(config.seed)  # initial weights, dropout
     if config.deterministic:
         tf.config.experimental.enable_op_determinism()
@@ -171,7 +173,8 @@ def fit(
 ) -> TrainResult:
     """Train as ``config`` says; resume from ``config.output``'s backup when there is one.
 
-    Every check comes before the first write (``run_folder.plan_run``, the data, the model, the
+    The run folder is opened once, here, and handed down. Every check comes before the first
+    write (``RunFolder.plan``, the data, the model, the
     backup's fit to it): a refused configuration leaves the folder as it was. A finished run is
     returned as recorded (``status="complete"``), nothing trained or written.
 
@@ -195,15 +198,16 @@ def fit(
         TrainingDivergedError: the loss became NaN or infinite (the message says what to try).
         TrainingInterrupted: Ctrl-C; the message says how to resume.
     """
-    run_folder.check_output(config.output)
-    with run_folder.lock_run(config.output, None if distribute.is_chief() else distribute.task_id()):
-        return _fit(config, build_model, datasets, strategy, callbacks)
+    folder = run_folder.RunFolder.open(
+        config, task=None if distribute.is_chief() else distribute.task_id())
+    with folder.lock():
+        return _fit(config, folder, build_model, datasets, strategy, callbacks)
 
 
-def _fit(config, build_model, datasets, strategy, callbacks) -> TrainResult:
+def _fit(config, folder, build_model, datasets, strategy, callbacks) -> TrainResult:
     started = time.perf_counter()
     config = _on_backend(config)
-    run = _plan(config, strategy)
+    run = _plan(config, folder, strategy)
     if run.plan.complete:
         return _recorded(config, run, started)
     import keras
@@ -213,7 +217,7 @@ def _fit(config, build_model, datasets, strategy, callbacks) -> TrainResult:
     keras.config.set_dtype_policy(config.mixed_precision)
     try:
         stateful = stateful_callbacks(config, run.paths, chief=run.chief, validation=val_ds is not None)
-        backup = TrainingStateBackup(run.backups, stateful=stateful)
+        backup = TrainingStateBackup(folder.backups, stateful=stateful)
         with run.strategy.scope():
             model = (build_model or _default_model)(config, num_classes)
             labels.remember(model, class_record)  # each checkpoint carries the class names
@@ -225,7 +229,7 @@ def _fit(config, build_model, datasets, strategy, callbacks) -> TrainResult:
             print(f"XLA {'on' if model.jit_compile else 'off'}: " + (
                 "as --xla/--no-xla asked" if config.xla is not None else
                 "the faster default for this backend and device (--xla/--no-xla override it)"))
-        run_folder.start_run(config, run.paths, run.plan, chief=run.chief)  # the first write
+        folder.start(config, run.plan)  # the first write
         callback_list = epoch_callbacks(
             config, run.paths, chief=run.chief, start_epoch=run.plan.start_epoch, rate=rate,
             stateful=stateful, backup=backup, extra=callbacks,
@@ -239,7 +243,7 @@ def _fit(config, build_model, datasets, strategy, callbacks) -> TrainResult:
                     shuffle=False,  # the pipeline shuffles, per epoch and seed
                 )
             except KeyboardInterrupt:
-                raise TrainingInterrupted(run_folder.interrupted_message(config, run.backups)) from None
+                raise TrainingInterrupted(folder.interrupted(config)) from None
             except Exception as error:
                 _name_damaged_shard(config, error)
                 named = write_error(error, config.output)  # a full disk: name the folder when

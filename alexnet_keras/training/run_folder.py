@@ -22,8 +22,12 @@ Running the same command again:
 A resume must be the same run: only ``config.RESUMABLE_FIELDS`` may differ from the record (each
 change is appended to "resumes"); any other difference is refused, naming it, and so is other data
 than the run started on (the fingerprint in config.json's "data", ``check_data``). While a run
-trains it holds the folder's lock (``lock_run``): a second command on the folder is refused. ``restart=True`` starts
-over in the folder. ``plan_run`` decides and checks, writing nothing; ``start_run`` writes.
+trains it holds the folder's lock (``lock_run``): a second command on the folder is refused.
+``restart=True`` starts over in the folder.
+
+``fit`` makes one ``RunFolder`` up front and hands it down: its ``plan`` decides and checks,
+writing nothing (the checks of the data, ``check_steps``, ``check_classes``, ``check_data``, add to
+that plan); its ``start`` writes.
 """
 
 from __future__ import annotations
@@ -78,10 +82,47 @@ class Plan:
     derived: dict = dataclasses.field(default_factory=dict)
     complete: bool = False
     message: str = ""
+    output: str = ""  # the folder the plan is for (named in every refusal)
     data: dict | None = None  # the data's fingerprint (inputs.training_data), recorded at the start
 
 
-def _record_json(config: TrainConfig) -> dict:
+@dataclasses.dataclass
+class RunFolder:
+    """One run's folder, made once (``fit`` opens it before anything else) and handed down: its
+    paths, this process's backup folder and whether this process is the chief that writes."""
+
+    output: str
+    paths: dict
+    backups: str
+    chief: bool = True
+    task: str | None = None  # another worker of a multi-worker run: its task id
+
+    @classmethod
+    def open(cls, config: TrainConfig, *, task: str | None = None) -> "RunFolder":
+        """``RunFolderError`` when ``config.output`` is a file; nothing is written."""
+        check_output(config.output)
+        paths = run_paths(config.output, tensorboard=config.tensorboard)
+        return cls(config.output, paths, backup_dir(paths, task), chief=task is None, task=task)
+
+    def lock(self):
+        """``lock_run`` for this process's part of the folder."""
+        return lock_run(self.output, self.task)
+
+    def plan(self, config: TrainConfig, derived: dict) -> Plan:
+        """``plan_run`` in this folder (reads only)."""
+        return plan_run(config, self.paths, self.backups, derived)
+
+    def start(self, config: TrainConfig, plan: Plan) -> None:
+        """``start_run``: the first writes."""
+        start_run(config, self.paths, plan, chief=self.chief)
+
+    def interrupted(self, config: TrainConfig) -> str:
+        """The one line a Ctrl-C ends with."""
+        return interrupted_message(config, self.backups)
+
+
+def as_recorded(config: TrainConfig) -> dict:
+    """``config`` as config.json records it (and as it reads back)."""
     values = dataclasses.asdict(config)
     values.pop("restart")  # an action, not part of the run
     return json.loads(json.dumps(values))  # as it reads back from config.json
@@ -143,6 +184,15 @@ def _has_finished_epochs(paths: dict) -> bool:
         return len(list(csv.reader(handle))) > 1
 
 
+def recorded_differences(output: str, config: TrainConfig) -> tuple[dict, dict]:
+    """How ``config`` differs from the run recorded in ``output``: ``(refused, resumable)``, each
+    ``{field: [recorded, now]}``; both empty when ``output`` holds no config.json."""
+    record = read_record(os.path.join(output, "config.json"))
+    if record is None:
+        return {}, {}
+    return compare(current_config(record), as_recorded(config))
+
+
 def check_output(output: str) -> None:
     """``RunFolderError`` when ``output`` exists and is not a folder."""
     if os.path.exists(output) and not os.path.isdir(output):
@@ -161,15 +211,15 @@ def plan_run(config: TrainConfig, paths: dict, backups: str, derived: dict) -> P
     check_output(output)
     derived = json.loads(json.dumps(derived))
     if config.restart:
-        return Plan(derived=derived)
+        return Plan(derived=derived, output=output)
     record = read_record(paths["config"])
     backup, skipped = newest_readable_backup(backups)
     if backup is None:
         if record is not None and not skipped and not compare(current_config(record),
-                                                             _record_json(config))[0]:
+                                                             as_recorded(config))[0]:
             # This run's own files, from an attempt that stopped (a full disk, a kill) before
             # its first backup: nothing in them can be resumed, so the run starts again.
-            return Plan(derived=derived, message=f"{output}: no epoch of this run was backed up "
+            return Plan(derived=derived, output=output, message=f"{output}: no epoch of this run was backed up "
                         "yet (the last attempt stopped first); starting it from epoch 1")
         if _has_finished_epochs(paths):
             raise RunFolderError(
@@ -177,9 +227,9 @@ def plan_run(config: TrainConfig, paths: dict, backups: str, derived: dict) -> P
                 f"it from{_skipped_text(skipped)}; "
                 + HOW_TO_START_OVER.format(output=output)
             )
-        return Plan(derived=derived, skipped=skipped)  # nothing finished: start afresh
+        return Plan(derived=derived, skipped=skipped, output=output)  # nothing finished: start afresh
     if record is not None:
-        refused, changes = compare(current_config(record), _record_json(config))
+        refused, changes = compare(current_config(record), as_recorded(config))
         was = record.get("derived", {})
         refused.update({f"{key} (derived)": [was[key], value] for key, value in derived.items()
                         if key in ("global_batch_size", "learning_rate") and key in was
@@ -187,7 +237,7 @@ def plan_run(config: TrainConfig, paths: dict, backups: str, derived: dict) -> P
         _refuse(output, refused)
     else:
         changes = {}
-    plan = Plan(backup.epoch, backup, skipped, record, changes, derived)
+    plan = Plan(backup.epoch, backup, skipped, record, changes, derived, output=output)
     if backup.epoch >= config.epochs:
         plan.complete = True
         plan.derived["steps_per_epoch"] = (record or {}).get("derived", {}).get("steps_per_epoch", 0)
@@ -201,23 +251,23 @@ def plan_run(config: TrainConfig, paths: dict, backups: str, derived: dict) -> P
     return plan
 
 
-def check_classes(plan: Plan, classes: int, output: str) -> None:
+def check_classes(plan: Plan, classes: int) -> None:
     """A resume must train on the same number of classes (fc8's width): say so, not a shape error."""
     plan.derived["classes"] = classes
     was = (plan.record or {}).get("derived", {}).get("classes")
     if plan.backup is not None and was is not None and was != classes:
-        _refuse(output, {"classes (from the data set)": [was, classes]})
+        _refuse(plan.output, {"classes (from the data set)": [was, classes]})
 
 
-def check_steps(plan: Plan, steps_per_epoch: int, output: str) -> None:
+def check_steps(plan: Plan, steps_per_epoch: int) -> None:
     """A resume must keep the epoch's length (the data stream is positioned by whole epochs)."""
     plan.derived["steps_per_epoch"] = steps_per_epoch
     was = (plan.record or {}).get("derived", {}).get("steps_per_epoch")
     if plan.backup is not None and was is not None and was != steps_per_epoch:
-        _refuse(output, {"steps_per_epoch (derived from the data)": [was, steps_per_epoch]})
+        _refuse(plan.output, {"steps_per_epoch (derived from the data)": [was, steps_per_epoch]})
 
 
-def check_data(plan: Plan, fingerprint: dict, output: str) -> None:
+def check_data(plan: Plan, fingerprint: dict) -> None:
     """A resume must train on the data the run started on: refuse, naming what changed (files
     added, removed or replaced, a prepared folder rebuilt) unless ``--restart``."""
     from alexnet_keras.training.inputs import describe_changes
@@ -228,9 +278,9 @@ def check_data(plan: Plan, fingerprint: dict, output: str) -> None:
     if changes:
         shown = "; ".join(changes[:5]) + (f"; {len(changes) - 5} more" if len(changes) > 5 else "")
         raise RunFolderError(
-            f"{output} holds a run trained on other data than this command reads ({shown}); a "
+            f"{plan.output} holds a run trained on other data than this command reads ({shown}); a "
             f"resume must see the same data: restore it, or to train on the data as it is now, "
-            + HOW_TO_START_OVER.format(output=output) + " (it deletes that run's files)")
+            + HOW_TO_START_OVER.format(output=plan.output) + " (it deletes that run's files)")
 
 
 def lock_run(output: str, task: str | None = None):
@@ -280,13 +330,13 @@ def start_run(config: TrainConfig, paths: dict, plan: Plan, *, chief: bool) -> N
         _remove_run(paths)
     os.makedirs(paths["output"], exist_ok=True)
     if plan.start_epoch == 0:
-        record = {"config": _record_json(config), "derived": plan.derived, "resumes": []}
+        record = {"config": as_recorded(config), "derived": plan.derived, "resumes": []}
         if plan.data is not None:
             record["data"] = plan.data
         if os.path.exists(paths["csv"]):
             os.remove(paths["csv"])
     else:
-        record = plan.record or {"config": _record_json(config), "derived": plan.derived,
+        record = plan.record or {"config": as_recorded(config), "derived": plan.derived,
                                  "resumes": []}
         record.setdefault("resumes", []).append(
             {"epoch": plan.start_epoch, "backup": os.path.basename(plan.backup.path),
